@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+
+mod client;
+mod generated;
+pub mod retry;
+
+pub use client::ClientBuilder;
+pub use generated::{Client, ClientInfo, ResponseValue, builder, types};
