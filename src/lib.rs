@@ -1,8 +1,25 @@
 #![doc = include_str!("../README.md")]
 
 mod client;
+mod error;
+mod ext;
 mod generated;
+mod hooks;
+mod json_path;
+pub mod ratelimit;
 pub mod retry;
+mod trace;
 
-pub use client::ClientBuilder;
+pub use client::{
+    BASE_URL_ENV, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_TIMEOUT, TOKEN_ENV, USER_AGENT,
+};
+pub use error::Error;
 pub use generated::{Client, ClientInfo, ResponseValue, builder, types};
+pub use hooks::DEFAULT_MAX_RESPONSE_BYTES;
+
+/// Everything a typical caller needs: `use qyvo::prelude::*;`.
+pub mod prelude {
+    pub use crate::ext::QyvoClientExt;
+    pub use crate::{Client, ClientBuilder, ClientInfo as _, Error};
+}

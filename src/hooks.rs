@@ -1,0 +1,184 @@
+//! Cross-cutting behaviour, attached once through progenitor's `ClientHooks`: header
+//! hygiene, the rate limiter, retries, response-size bounds, error-body normalisation and
+//! tracing. No generated method is wrapped.
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::{Request, Response, ResponseBuilderExt, header::CONTENT_TYPE};
+
+use crate::{
+    Client,
+    ratelimit::{self, RateLimiter},
+    retry::{self, Attempt, Decision, RetryBudget, RetryClass, RetryPolicy},
+};
+
+/// The largest response body the SDK reads by default: 10 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
+
+/// The longest error body kept when a server answers an error with something other than JSON.
+const MAX_RAW_ERROR_CHARS: usize = 512;
+
+/// Per-client settings of the hooks.
+#[derive(Debug, Clone)]
+pub(crate) struct RuntimeConfig {
+    pub(crate) retry: RetryPolicy,
+    /// `None` turns the proactive limiter off.
+    pub(crate) rate_limit: Option<(u32, Duration)>,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            rate_limit: Some((ratelimit::DEFAULT_LIMIT, ratelimit::DEFAULT_WINDOW)),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+/// Per-client state of the hooks, shared by clones.
+#[derive(Debug)]
+pub(crate) struct Runtime {
+    pub(crate) config: RuntimeConfig,
+    pub(crate) limiter: Option<Arc<RateLimiter>>,
+    budget: RetryBudget,
+}
+
+impl Runtime {
+    pub(crate) fn new(config: RuntimeConfig, limiter: Option<Arc<RateLimiter>>) -> Self {
+        Self {
+            config,
+            limiter,
+            budget: RetryBudget::new(),
+        }
+    }
+}
+
+impl ClientHooks<crate::client::Shared> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        // Qyvo versions its API by path (`/v1`); progenitor's `api-version` header would only
+        // carry the spec's `info.version`, which no Qyvo server reads.
+        request.headers_mut().remove("api-version");
+        Ok(())
+    }
+
+    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        let runtime = &self.inner().runtime;
+        let class = retry::operation(info.operation_id).map_or(RetryClass::Send, |op| op.retry);
+        let policy = retry::effective_policy(runtime.config.retry);
+        let mut retries = 0;
+        let mut request = request;
+        loop {
+            let copy = request.try_clone();
+            if let Some(limiter) = &runtime.limiter {
+                limiter.acquire().await;
+            }
+            let span = crate::trace::request_span(info.operation_id, retries + 1);
+            let started = tokio::time::Instant::now();
+            let result = crate::trace::instrument(&span, self.client().execute(request)).await;
+            crate::trace::record_result(&span, &result, started.elapsed());
+            let attempt = match &result {
+                Ok(response) => {
+                    if let Some(limiter) = &runtime.limiter {
+                        limiter.observe(response.headers());
+                    }
+                    Attempt::Answered {
+                        status: response.status(),
+                        retry_after: retry::parse_retry_after(
+                            response.headers(),
+                            SystemTime::now(),
+                        ),
+                    }
+                }
+                Err(e) if e.is_connect() => Attempt::NotSent,
+                Err(_) => Attempt::NoResponse,
+            };
+            if let (
+                Attempt::Answered {
+                    status,
+                    retry_after: Some(wait),
+                },
+                Some(limiter),
+            ) = (attempt, &runtime.limiter)
+                && status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            {
+                limiter.pause_for(wait);
+            }
+            let decision = retry::decide(class, attempt, retries, &policy, rand::random::<f64>());
+            match (decision, copy) {
+                (Decision::RetryAfter(wait), Some(copy)) if runtime.budget.try_spend() => {
+                    retries += 1;
+                    request = copy;
+                    tokio::time::sleep(wait).await;
+                }
+                _ => {
+                    let response = result?;
+                    if retries == 0 && response.status().is_success() {
+                        runtime.budget.earn();
+                    }
+                    return Ok(
+                        bound_and_normalize(response, runtime.config.max_response_bytes).await,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Caps the body at `max` bytes and turns a non-JSON error body into `{"error": <text>}`.
+///
+/// progenitor decodes a declared error status as JSON; an HTML page from a proxy would
+/// otherwise become a decode error that loses the status and headers.
+async fn bound_and_normalize(response: Response, max: usize) -> Response {
+    let status = response.status();
+    let url = response.url().clone();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let essence = v.split(';').next().unwrap_or("").trim();
+            essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
+        });
+    let http: http::Response<reqwest::Body> = response.into();
+    let (mut parts, body) = http.into_parts();
+    let body = reqwest::Body::wrap(http_body_util::Limited::new(body, max));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return rebuild(parts, url, body);
+    }
+    let text = match http_body_util::BodyExt::collect(body).await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
+        Err(_) => String::new(),
+    };
+    let excerpt: String = text.trim().chars().take(MAX_RAW_ERROR_CHARS).collect();
+    let json = serde_json::json!({ "error": excerpt }).to_string();
+    parts.headers.insert(
+        CONTENT_TYPE,
+        reqwest::header::HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(reqwest::header::CONTENT_LENGTH);
+    parts.headers.insert(
+        crate::error::NON_JSON_ERROR_HEADER,
+        reqwest::header::HeaderValue::from_static("1"),
+    );
+    rebuild(parts, url, reqwest::Body::from(json))
+}
+
+fn rebuild(mut parts: http::response::Parts, url: reqwest::Url, body: reqwest::Body) -> Response {
+    // reqwest keeps a response's URL in a private extension that only its builder can set.
+    if let Ok(mut carrier) = http::Response::builder().url(url).body(()) {
+        parts
+            .extensions
+            .extend(std::mem::take(carrier.extensions_mut()));
+    }
+    Response::from(http::Response::from_parts(parts, body))
+}

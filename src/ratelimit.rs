@@ -1,0 +1,234 @@
+//! The proactive rate limiter: keeps a client under Qyvo's quota so it does not see 429s.
+//!
+//! Qyvo allows 120 requests per token per rolling 60 s window. The limiter remembers when each
+//! request of the current window was sent and makes a caller wait for a free slot before
+//! sending. After every response it re-synchronises from `X-RateLimit-Limit` and
+//! `X-RateLimit-Remaining`: a raised limit is adopted, and requests the server counted that this
+//! process did not send (another process using the same token) take slots too. A 429's
+//! `Retry-After` pauses every caller until it has passed.
+//!
+//! The window is widened by 1% so that requests sent just inside the client's window do not
+//! arrive just inside the server's next one; the cost is at most 1% of throughput.
+//!
+//! One limiter serves all clones of a client and every client built with the same token and
+//! base URL in the process.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::{Arc, Mutex, OnceLock, Weak},
+    time::Duration,
+};
+
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
+
+/// Qyvo's default quota: 120 requests.
+pub const DEFAULT_LIMIT: u32 = 120;
+
+/// Qyvo's default window: a rolling 60 seconds.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+
+/// What the server last said about the quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitStatus {
+    /// Requests allowed per window (`X-RateLimit-Limit`).
+    pub limit: u32,
+    /// Requests left in the window when the response was sent (`X-RateLimit-Remaining`).
+    pub remaining: u32,
+}
+
+#[derive(Debug)]
+struct State {
+    limit: u32,
+    /// Send times of the requests in the current window, oldest first.
+    sent: VecDeque<Instant>,
+    /// No request may start before this instant (a 429's `Retry-After`).
+    paused_until: Option<Instant>,
+    last: Option<RateLimitStatus>,
+}
+
+/// A rolling-window limiter shared by clients using one token.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    window: Duration,
+    state: Mutex<State>,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(limit: u32, window: Duration) -> Self {
+        Self {
+            window: window + window / 100,
+            state: Mutex::new(State {
+                limit: limit.max(1),
+                sent: VecDeque::new(),
+                paused_until: None,
+                last: None,
+            }),
+        }
+    }
+
+    /// The limiter shared in this process by clients of the same token and base URL.
+    pub(crate) fn shared(key: impl Hash, limit: u32, window: Duration) -> Arc<Self> {
+        type Key = (u64, u32, Duration);
+        static REGISTRY: OnceLock<Mutex<HashMap<Key, Weak<RateLimiter>>>> = OnceLock::new();
+        let mut hasher = DefaultHasher::new();
+        key.hash(&mut hasher);
+        let key = (hasher.finish(), limit, window);
+        let mut registry = REGISTRY
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        registry.retain(|_, limiter| limiter.strong_count() > 0);
+        if let Some(limiter) = registry.get(&key).and_then(Weak::upgrade) {
+            return limiter;
+        }
+        let limiter = Arc::new(Self::new(limit, window));
+        registry.insert(key, Arc::downgrade(&limiter));
+        limiter
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until a request may be sent, then records it as sent.
+    pub(crate) async fn acquire(&self) {
+        loop {
+            let wake_at = {
+                let mut state = self.lock();
+                let now = Instant::now();
+                match state.paused_until {
+                    Some(until) if until > now => Some(until),
+                    _ => {
+                        state.paused_until = None;
+                        while state
+                            .sent
+                            .front()
+                            .is_some_and(|&t| now.duration_since(t) >= self.window)
+                        {
+                            state.sent.pop_front();
+                        }
+                        if state.sent.len() < state.limit as usize {
+                            state.sent.push_back(now);
+                            None
+                        } else {
+                            state.sent.front().map(|&oldest| oldest + self.window)
+                        }
+                    }
+                }
+            };
+            match wake_at {
+                None => return,
+                Some(at) => tokio::time::sleep_until(at).await,
+            }
+        }
+    }
+
+    /// Learns from a response's headers.
+    pub(crate) fn observe(&self, headers: &HeaderMap) {
+        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u32>().ok();
+        let (Some(limit), Some(remaining)) =
+            (number("x-ratelimit-limit"), number("x-ratelimit-remaining"))
+        else {
+            return;
+        };
+        let mut state = self.lock();
+        state.last = Some(RateLimitStatus { limit, remaining });
+        state.limit = limit.max(1);
+        let counted_by_server = limit.saturating_sub(remaining) as usize;
+        let now = Instant::now();
+        while state.sent.len() < counted_by_server {
+            state.sent.push_back(now);
+        }
+    }
+
+    /// Pauses every caller for `wait` (a 429's `Retry-After`).
+    pub(crate) fn pause_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut state = self.lock();
+        if state.paused_until.is_none_or(|current| current < until) {
+            state.paused_until = Some(until);
+        }
+    }
+
+    /// What the server last said.
+    pub(crate) fn status(&self) -> Option<RateLimitStatus> {
+        self.lock().last
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(limit: u32, remaining: u32) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-limit", limit.into());
+        h.insert("x-ratelimit-remaining", remaining.into());
+        h
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn admits_the_limit_then_waits_for_the_oldest_to_leave_the_window() {
+        let limiter = RateLimiter::new(3, Duration::from_secs(10));
+        let start = Instant::now();
+        for _ in 0..3 {
+            limiter.acquire().await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        limiter.acquire().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(10_100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rolling_window_frees_slots_one_by_one() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(100));
+        let start = Instant::now();
+        limiter.acquire().await;
+        tokio::time::advance(Duration::from_secs(50)).await;
+        limiter.acquire().await;
+        limiter.acquire().await;
+        assert_eq!(start.elapsed(), Duration::from_secs(101));
+        limiter.acquire().await;
+        assert_eq!(start.elapsed(), Duration::from_secs(151));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn syncs_from_headers_and_pauses_on_retry_after() {
+        let limiter = RateLimiter::new(120, Duration::from_secs(60));
+        assert_eq!(limiter.status(), None);
+        // Another process already used 118 of a raised limit of 200.
+        limiter.observe(&headers(200, 82));
+        assert_eq!(
+            limiter.status(),
+            Some(RateLimitStatus {
+                limit: 200,
+                remaining: 82
+            })
+        );
+        let start = Instant::now();
+        for _ in 0..81 {
+            limiter.acquire().await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        limiter.pause_for(Duration::from_secs(7));
+        limiter.acquire().await;
+        assert_eq!(start.elapsed(), Duration::from_secs(7));
+        // Malformed headers are ignored.
+        let mut bad = headers(1, 0);
+        bad.insert("x-ratelimit-limit", "many".parse().unwrap());
+        limiter.observe(&bad);
+        assert_eq!(limiter.status().unwrap().limit, 200);
+    }
+
+    #[test]
+    fn clients_of_one_token_share_a_limiter() {
+        let window = Duration::from_secs(60);
+        let a = RateLimiter::shared(("token-a", "https://x"), 120, window);
+        let b = RateLimiter::shared(("token-a", "https://x"), 120, window);
+        let c = RateLimiter::shared(("token-b", "https://x"), 120, window);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+    }
+}

@@ -1,0 +1,309 @@
+//! What the client puts on the wire, and how it reads answers, against a recording server.
+
+mod support;
+
+use qyvo::{Error, retry::RetryPolicy, retry::with_policy, types};
+use serde_json::json;
+use support::{Canned, Recorder};
+
+const TOKEN: &str = "test-token-0123456789abcdef";
+
+fn message_item() -> serde_json::Value {
+    json!({"id": "01J4MABCDEFGHJKMNPQRSTVWXY", "direction": "inbound", "type": "text",
+           "content": {"body": "hi"}, "status": "received", "created_at": "2026-05-07T08:14:23+00:00"})
+}
+
+#[tokio::test]
+async fn a_trigger_with_a_filter_is_a_get_with_a_query() {
+    let server = Recorder::start().await;
+    server.answer(
+        "/triggers/new-message-received",
+        [Canned::json(200, json!([message_item()]))],
+    );
+    let messages = server
+        .client(TOKEN)
+        .new_message_received()
+        .message_type(types::MessageTypeFilter::Text)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 1);
+
+    let request = server.only_request();
+    assert_eq!(request.method, "GET");
+    assert_eq!(request.path, "/api/v1/triggers/new-message-received");
+    assert_eq!(request.query.as_deref(), Some("message_type=text"));
+    assert_eq!(
+        request.header("authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
+    assert_eq!(request.header("user-agent"), Some(qyvo::USER_AGENT));
+    assert_eq!(
+        qyvo::USER_AGENT,
+        concat!("qyvo-rust/", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(request.header("accept"), Some("application/json"));
+    assert_eq!(
+        request.header("api-version"),
+        None,
+        "progenitor's api-version header is stripped"
+    );
+    assert!(request.body.is_empty());
+}
+
+#[tokio::test]
+async fn post_actions_send_exactly_the_fields_that_are_set() {
+    let server = Recorder::start().await;
+    server.answer(
+        "/actions/create-contact",
+        [Canned::json(201, json!({"id": "01J1Y", "phone": "+14155550123", "name": "Romain", "email": null, "tags": []}))],
+    );
+    server.answer(
+        "/actions/send-template-message",
+        [Canned::json(200, json!({"id": "01J1Z", "status": "sent", "whatsapp_message_id": "wamid.X", "contact_id": "01J1Y"}))],
+    );
+    server.answer("/actions/search-contacts", [Canned::json(200, json!([]))]);
+    server.answer(
+        "/actions/trigger-sequence",
+        [Canned::json(
+            201,
+            json!({"id": "01J3S", "status": "started"}),
+        )],
+    );
+    let client = server.client(TOKEN);
+
+    let created = client
+        .create_contact()
+        .body_map(|b| b.phone("+14155550123").name(Some("Romain".to_owned())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    client
+        .send_template_message()
+        .body_map(|b| {
+            b.phone("+14155550123").template_id("01J0AB").variables(
+                [
+                    ("1".to_owned(), "Romain".to_owned()),
+                    ("2".to_owned(), "ORD-1042".to_owned()),
+                ]
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+            )
+        })
+        .send()
+        .await
+        .unwrap();
+    client
+        .search_contacts()
+        .body(types::SearchContactsRequest::default())
+        .send()
+        .await
+        .unwrap();
+    let started = client
+        .trigger_sequence()
+        .body_map(|b| {
+            b.sequence_id("01J2S")
+                .phone(Some("+14155550123".to_owned()))
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (started.status().as_u16(), started.status.as_str()),
+        (201, "started")
+    );
+
+    let bodies: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| (r.path.clone(), r.json()))
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            (
+                "/api/v1/actions/create-contact".to_owned(),
+                json!({"phone": "+14155550123", "name": "Romain"})
+            ),
+            (
+                "/api/v1/actions/send-template-message".to_owned(),
+                json!({"phone": "+14155550123", "template_id": "01J0AB", "variables": {"1": "Romain", "2": "ORD-1042"}})
+            ),
+            ("/api/v1/actions/search-contacts".to_owned(), json!({})),
+            (
+                "/api/v1/actions/trigger-sequence".to_owned(),
+                json!({"sequence_id": "01J2S", "phone": "+14155550123"})
+            ),
+        ]
+    );
+    for request in server.requests() {
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.header("content-type"), Some("application/json"));
+    }
+}
+
+#[tokio::test]
+async fn a_422_and_a_401_arrive_as_typed_errors() {
+    let server = Recorder::start().await;
+    server.answer(
+        "/actions/create-contact",
+        [Canned::json(
+            422,
+            json!({"message": "The given data was invalid.", "errors": {"email": ["The email field must be a valid email address."]}}),
+        )],
+    );
+    server.answer(
+        "/me",
+        [Canned::json(401, json!({"message": "Unauthenticated."}))],
+    );
+    let client = server.client(TOKEN);
+
+    let err = Error::from(
+        client
+            .create_contact()
+            .body_map(|b| b.phone("+14155550123").email(Some("nope".to_owned())))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    match &err {
+        Error::Validation { fields, message } => {
+            assert_eq!(message, "The given data was invalid.");
+            assert_eq!(
+                fields["email"],
+                ["The email field must be a valid email address."]
+            );
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(err.status(), Some(422));
+
+    let err = Error::from(client.me().send().await.unwrap_err());
+    assert!(matches!(err, Error::Unauthenticated), "{err:?}");
+    assert!(!format!("{err:?} {err}").contains(TOKEN));
+}
+
+#[tokio::test]
+async fn a_missing_required_field_fails_before_any_request() {
+    let server = Recorder::start().await;
+    let client = server.client(TOKEN);
+    let err = Error::from(
+        client
+            .send_text_message()
+            .body_map(|b| b.phone("+14155550123"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(&err, Error::InvalidRequest { message } if message.contains("message")),
+        "{err:?}"
+    );
+    let err = Error::from(
+        client
+            .send_text_message()
+            .body_map(|b| b.phone("+14155550123").message("x".repeat(4097)))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_html_error_page_still_yields_its_status() {
+    let server = Recorder::start().await;
+    server.answer(
+        "/actions/get-contact",
+        [Canned::raw(
+            502,
+            "text/html",
+            "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        )],
+    );
+    let client = server.client(TOKEN);
+    let err = with_policy(
+        RetryPolicy::none(),
+        client
+            .get_contact()
+            .body_map(|b| b.phone(Some("+14155550123".to_owned())))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    let err = Error::from(err);
+    assert!(
+        matches!(&err, Error::Server { status: 502, message: Some(m) } if m.contains("502 Bad Gateway")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_success_body_is_a_decode_error_with_its_path() {
+    let server = Recorder::start().await;
+    let mut bad = message_item();
+    bad["created_at"] = json!("yesterday");
+    server.answer(
+        "/triggers/new-message-received",
+        [Canned::json(200, json!([message_item(), bad]))],
+    );
+    let err = Error::from(
+        server
+            .client(TOKEN)
+            .new_message_received()
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    match err {
+        Error::Decode { path, body, .. } => {
+            assert_eq!(path, "$[1].created_at");
+            assert!(body.contains("yesterday"));
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_body_fails_cleanly() {
+    let server = Recorder::start().await;
+    let huge = format!("[{}]", vec![message_item().to_string(); 2_000].join(","));
+    server.answer(
+        "/triggers/new-message-received",
+        [Canned::raw(200, "application/json", huge)],
+    );
+    let client = qyvo::ClientBuilder::new(TOKEN)
+        .base_url(&server.base_url)
+        .max_response_bytes(64 * 1024)
+        .build()
+        .unwrap();
+    let err = Error::from(client.new_message_received().send().await.unwrap_err());
+    assert!(matches!(err, Error::ResponseTooLarge { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn authorization_is_not_sent_to_another_host_after_a_redirect() {
+    let origin = Recorder::start().await;
+    let elsewhere = Recorder::start().await;
+    elsewhere.answer(
+        "/me",
+        [Canned::json(200, json!({"id": 1, "email": "a@b.c"}))],
+    );
+    let target = format!(
+        "{}/me",
+        elsewhere.base_url.replace("127.0.0.1", "localhost")
+    );
+    origin.answer(
+        "/me",
+        [Canned::raw(307, "text/plain", "").header("location", target)],
+    );
+    let me = origin.client(TOKEN).me().send().await.unwrap();
+    assert_eq!(me.id, 1);
+    assert_eq!(
+        origin.only_request().header("authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
+    assert_eq!(elsewhere.only_request().header("authorization"), None);
+}
