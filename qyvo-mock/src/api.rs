@@ -104,10 +104,10 @@ impl<'a> Check<'a> {
         }
     }
 
-    /// An optional string; `null` counts as absent.
+    /// An optional string; `null` is not a string (Laravel's `string` rule without `nullable`).
     fn string(&mut self, field: &str) -> Option<&'a str> {
         match self.body.get(field) {
-            None | Some(Value::Null) => None,
+            None => None,
             Some(Value::String(s)) => Some(s),
             Some(_) => {
                 self.fail(
@@ -141,7 +141,7 @@ impl<'a> Check<'a> {
     /// An optional JSON object.
     fn object(&mut self, field: &str) -> Option<&'a Map<String, Value>> {
         match self.body.get(field) {
-            None | Some(Value::Null) => None,
+            None => None,
             Some(Value::Object(map)) => Some(map),
             Some(_) => {
                 self.fail(

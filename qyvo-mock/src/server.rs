@@ -358,7 +358,7 @@ fn fault_before_action(fault: &Fault, limit: u32) -> Option<Result<Answer, DropC
     }))
 }
 
-/// Reads a JSON object body: empty means `{}`; anything else that is not an object is a 422.
+/// Reads the JSON object body of a POST; a missing body or anything but an object is a 422.
 async fn read_body(request: Request<Incoming>) -> Result<Option<Map<String, Value>>, Answer> {
     let is_get = matches!(*request.method(), Method::GET | Method::HEAD);
     let bytes = request
@@ -367,9 +367,11 @@ async fn read_body(request: Request<Incoming>) -> Result<Option<Map<String, Valu
         .await
         .map(|collected| collected.to_bytes())
         .unwrap_or_default();
-    if is_get || bytes.iter().all(u8::is_ascii_whitespace) {
+    if is_get {
         return Ok(None);
     }
+    // Every POST operation of openapi.yaml has a required JSON object body (send `{}` for no
+    // filters); a missing one is rejected like a malformed one.
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(Some(map)),
         _ => {
