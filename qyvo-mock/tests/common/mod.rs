@@ -42,10 +42,13 @@ impl Api {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
-        Answer {
+        let answer = Answer {
             status,
             headers,
             body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        }
+        };
+        // Every answer of the mock, faults included, declares its content type.
+        assert!(answer.headers.contains_key("content-type"), "{path}");
+        answer
     }
 }
