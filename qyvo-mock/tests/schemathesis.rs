@@ -1,0 +1,92 @@
+//! Property-based conformance of the mock to `openapi.yaml`, checked by schemathesis.
+//!
+//! The checks and the one per-operation exception are configured (and justified) in
+//! `tests/schemathesis.toml`.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use qyvo_mock::conformance::{spec_path, tool};
+use qyvo_mock::{Fault, Injection, MockServer, Operation};
+
+/// Runs schemathesis against `server`; `extra` narrows the run.
+async fn schemathesis(server: &MockServer, max_examples: u32, extra: &[&str]) -> Output {
+    let binary = tool(".venv/bin/schemathesis").unwrap_or_else(|e| panic!("{e}"));
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis.toml");
+    let report_dir = std::env::temp_dir().join(format!("qyvo-schemathesis-{}", std::process::id()));
+    tokio::process::Command::new(binary)
+        .arg("--config-file")
+        .arg(config)
+        .arg("run")
+        .arg(spec_path())
+        .args(["--url", &server.base_url()])
+        .args([
+            "--header",
+            &format!("Authorization: Bearer {}", server.token()),
+        ])
+        .args(["--max-examples", &max_examples.to_string()])
+        .args(["--seed", "1", "--no-color", "--generation-database", "none"])
+        .arg("--report-dir")
+        .arg(report_dir)
+        .args(extra)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run schemathesis")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_spec_violation() {
+    let server = MockServer::builder()
+        .rate_limit(1_000_000, Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let output = schemathesis(&server, 25, &[]).await;
+    let report = text(&output);
+    assert!(
+        output.status.success(),
+        "schemathesis found failures:\n{report}"
+    );
+    assert!(
+        report.contains("Tested: 24"),
+        "not every operation was tested:\n{report}"
+    );
+    assert!(server.count(Operation::SendTemplateMessage) > 0);
+}
+
+/// The run above would fail if the server broke the spec: a malformed body on `/me` is caught.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_catches_a_deliberate_violation() {
+    let server = MockServer::builder()
+        .rate_limit(1_000_000, Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    server.inject(
+        Injection::new(Fault::MalformedJson)
+            .on(Operation::Me)
+            .times(u32::MAX),
+    );
+    let output = schemathesis(
+        &server,
+        5,
+        &["--include-operation-id", "me", "--phases", "fuzzing"],
+    )
+    .await;
+    let report = text(&output);
+    assert!(
+        !output.status.success(),
+        "schemathesis missed the malformed JSON:\n{report}"
+    );
+    assert!(report.contains("GET /me"), "{report}");
+}
