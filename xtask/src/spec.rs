@@ -225,7 +225,10 @@ pub fn refresh(root: &Path, source: &Source) -> Result<Refreshed, SpecError> {
     let report = Report::between(&old, &produced.document);
 
     let provenance = json!({
-        "source": source.to_string(),
+        "source": match source {
+            Source::File(path) => path.strip_prefix(root).unwrap_or(path).display().to_string(),
+            Source::Url(url) => url.clone(),
+        },
         "upstream": upstream_name,
         "fetched_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "sha256": sha256_hex(&bytes),
