@@ -78,7 +78,10 @@ mod tests {
             let line = invocation.to_string();
             self.ran.push(line.clone());
             if line.contains(self.fail_on) {
-                return Err(RunError::Failed { command: line, status: "exit status: 101".into() });
+                return Err(RunError::Failed {
+                    command: line,
+                    status: "exit status: 101".into(),
+                });
             }
             Ok(())
         }
@@ -87,7 +90,10 @@ mod tests {
     #[test]
     fn runs_every_step_in_order() {
         let root = tempfile::tempdir().unwrap();
-        let mut recorder = Recorder { ran: Vec::new(), fail_on: "never" };
+        let mut recorder = Recorder {
+            ran: Vec::new(),
+            fail_on: "never",
+        };
         test(root.path(), &mut recorder).unwrap();
         assert_eq!(
             recorder.ran,
@@ -103,7 +109,10 @@ mod tests {
     #[test]
     fn stops_at_the_first_failure_and_names_it() {
         let root = tempfile::tempdir().unwrap();
-        let mut recorder = Recorder { ran: Vec::new(), fail_on: "clippy" };
+        let mut recorder = Recorder {
+            ran: Vec::new(),
+            fail_on: "clippy",
+        };
         let err = test(root.path(), &mut recorder).unwrap_err();
         assert_eq!(err.to_string(), "step `clippy` failed");
         assert_eq!(recorder.ran.len(), 2);

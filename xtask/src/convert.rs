@@ -196,7 +196,13 @@ const HEADER: &[&str] = &[
 ];
 const REQUEST_BODY: &[&str] = &["description", "content", "required"];
 const MEDIA_TYPE: &[&str] = &["schema", "example", "examples", "encoding"];
-const ENCODING: &[&str] = &["contentType", "headers", "style", "explode", "allowReserved"];
+const ENCODING: &[&str] = &[
+    "contentType",
+    "headers",
+    "style",
+    "explode",
+    "allowReserved",
+];
 const RESPONSE: &[&str] = &["description", "headers", "content", "links"];
 const EXAMPLE: &[&str] = &["summary", "description", "value", "externalValue"];
 const LINK: &[&str] = &[
@@ -428,14 +434,24 @@ impl Converter {
         self.each_member(components, "examples", location, Self::example)?;
         self.each_member(components, "requestBodies", location, Self::request_body)?;
         self.each_member(components, "headers", location, Self::header)?;
-        self.each_member(components, "securitySchemes", location, Self::security_scheme)?;
+        self.each_member(
+            components,
+            "securitySchemes",
+            location,
+            Self::security_scheme,
+        )?;
         self.each_member(components, "links", location, Self::link)?;
         self.each_member(components, "callbacks", location, Self::callback)
     }
 
     /// Checks a Reference Object (not a schema `$ref`): 3.1's `summary`/`description` siblings go.
     fn reference(&mut self, value: &mut Value, location: &Location) -> Result {
-        self.keys(object(value, location)?, location, REFERENCE, REFERENCE_DROP)
+        self.keys(
+            object(value, location)?,
+            location,
+            REFERENCE,
+            REFERENCE_DROP,
+        )
     }
 
     fn path_item(&mut self, item: &mut Value, location: &Location) -> Result {

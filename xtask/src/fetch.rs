@@ -124,7 +124,10 @@ fn fetch(url: &str) -> Result<Vec<u8>, FetchError> {
         .into();
     let mut response = agent
         .get(url)
-        .header("Accept", "application/yaml, application/json;q=0.9, */*;q=0.5")
+        .header(
+            "Accept",
+            "application/yaml, application/json;q=0.9, */*;q=0.5",
+        )
         .call()
         .map_err(http)?;
     response

@@ -12,12 +12,12 @@
 //! The pipeline itself lives in [`spec`]; every job takes the repository root as a parameter so
 //! that tests run it on temporary copies.
 
+pub mod ci;
 pub mod convert;
 pub mod document;
+pub mod fetch;
 pub mod location;
 pub mod overlay;
-pub mod ci;
-pub mod fetch;
 pub mod report;
 pub mod run;
 pub mod setup;

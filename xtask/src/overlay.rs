@@ -80,7 +80,11 @@ pub struct Unmatched {
 
 impl fmt::Display for Unmatched {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "action #{} (`{}`) matches nothing", self.index, self.target)
+        write!(
+            f,
+            "action #{} (`{}`) matches nothing",
+            self.index, self.target
+        )
     }
 }
 
@@ -221,16 +225,26 @@ impl Action {
         let description = match action.remove("description") {
             Some(Value::String(d)) => Some(d),
             None => None,
-            Some(_) => return Err(invalid(format!("action #{index}: `description` is not a string"))),
+            Some(_) => {
+                return Err(invalid(format!(
+                    "action #{index}: `description` is not a string"
+                )));
+            }
         };
         let remove = match action.remove("remove") {
             Some(Value::Bool(b)) => b,
             None => false,
-            Some(_) => return Err(invalid(format!("action #{index}: `remove` is not a boolean"))),
+            Some(_) => {
+                return Err(invalid(format!(
+                    "action #{index}: `remove` is not a boolean"
+                )));
+            }
         };
         let update = action.remove("update");
         if !remove && update.is_none() {
-            return Err(invalid(format!("action #{index} has neither `update` nor `remove: true`")));
+            return Err(invalid(format!(
+                "action #{index} has neither `update` nor `remove: true`"
+            )));
         }
         if let Some(key) = action.keys().find(|k| !k.starts_with("x-")) {
             return Err(invalid(format!("action #{index}: unknown field `{key}`")));
@@ -374,11 +388,20 @@ mod tests {
         assert_eq!(
             unmatched,
             [
-                Unmatched { index: 1, target: "$.missing".into() },
-                Unmatched { index: 2, target: "$.a.nope".into() },
+                Unmatched {
+                    index: 1,
+                    target: "$.missing".into()
+                },
+                Unmatched {
+                    index: 2,
+                    target: "$.a.nope".into()
+                },
             ]
         );
-        assert_eq!(unmatched[0].to_string(), "action #1 (`$.missing`) matches nothing");
+        assert_eq!(
+            unmatched[0].to_string(),
+            "action #1 (`$.missing`) matches nothing"
+        );
         assert_eq!(doc, json!({"a": {"x": 1}}));
     }
 
@@ -397,11 +420,18 @@ mod tests {
 
     #[test]
     fn invalid_documents_are_rejected() {
-        let bad_target = Overlay::from_value(json!({"overlay": "1.0.0", "info": {"title": "t", "version": "1"},
-            "actions": [{"target": "$[", "remove": true}]}));
-        assert!(matches!(bad_target, Err(OverlayError::Target { index: 0, .. })));
-        let no_effect = Overlay::from_value(json!({"overlay": "1.0.0", "info": {"title": "t", "version": "1"},
-            "actions": [{"target": "$.a"}]}));
+        let bad_target = Overlay::from_value(
+            json!({"overlay": "1.0.0", "info": {"title": "t", "version": "1"},
+            "actions": [{"target": "$[", "remove": true}]}),
+        );
+        assert!(matches!(
+            bad_target,
+            Err(OverlayError::Target { index: 0, .. })
+        ));
+        let no_effect = Overlay::from_value(
+            json!({"overlay": "1.0.0", "info": {"title": "t", "version": "1"},
+            "actions": [{"target": "$.a"}]}),
+        );
         assert!(matches!(no_effect, Err(OverlayError::Invalid { .. })));
         let version = Overlay::from_value(json!({"overlay": "2.0.0", "info": {}, "actions": []}));
         assert!(matches!(version, Err(OverlayError::Invalid { .. })));
@@ -413,6 +443,9 @@ mod tests {
         let root = overlay(json!([{"target": "$", "remove": true}])).apply(&mut doc);
         assert!(matches!(root, Err(OverlayError::RemoveRoot { index: 0 })));
         let scalar = overlay(json!([{"target": "$.a", "update": {"b": 1}}])).apply(&mut doc);
-        assert!(matches!(scalar, Err(OverlayError::UpdatePrimitive { index: 0, .. })));
+        assert!(matches!(
+            scalar,
+            Err(OverlayError::UpdatePrimitive { index: 0, .. })
+        ));
     }
 }

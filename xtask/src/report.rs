@@ -1,7 +1,7 @@
 //! What changed between two OpenAPI 3.0 documents, for a Rust caller of the generated SDK.
 //!
 //! Both documents are flattened into one entry per field position and side: request positions
-//! start at `<operationId>.query.<param>` / `<operationId>.body`, response positions at
+//! start at `<operationId>.<param>` / `<operationId>.body`, response positions at
 //! `<operationId>.response` (the success body), and a `$ref` continues at the referenced
 //! schema's name (`Contact.phone`), so a shared schema is listed once per side. Entries are then
 //! compared; an entry added or removed under a parent that itself appeared or vanished is not
@@ -92,7 +92,11 @@ pub struct Change {
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mark = if self.breaking { "BREAKING" } else { "ok      " };
+        let mark = if self.breaking {
+            "BREAKING"
+        } else {
+            "ok      "
+        };
         let side = self.side.map_or("operation".to_owned(), |s| s.to_string());
         write!(f, "{mark} {side:<9} {}: ", self.location)?;
         match &self.kind {
@@ -143,18 +147,16 @@ impl Report {
         }
         let old_fields = Flattener::run(old);
         let new_fields = Flattener::run(new);
-        for (key, old_field) in &old_fields {
+        for (key, old_field) in old_fields.iter().filter(|(_, f)| f.ty != OPERATION) {
             match new_fields.get(key) {
                 Some(new_field) => compare(key, old_field, new_field, &mut changes),
-                None if parent_in(key, &new_fields) => changes.push(field_change(
-                    key,
-                    ChangeKind::FieldRemoved,
-                    true,
-                )),
+                None if parent_in(key, &new_fields) => {
+                    changes.push(field_change(key, ChangeKind::FieldRemoved, true))
+                }
                 None => {}
             }
         }
-        for (key, field) in &new_fields {
+        for (key, field) in new_fields.iter().filter(|(_, f)| f.ty != OPERATION) {
             if !old_fields.contains_key(key) && parent_in(key, &old_fields) {
                 let breaking = key.0 == Side::Request && field.required;
                 let kind = ChangeKind::FieldAdded {
@@ -189,6 +191,9 @@ impl fmt::Display for Report {
 }
 
 type Key = (Side, String);
+
+/// The type of the per-operation anchor entries that parameters and bodies hang under.
+const OPERATION: &str = "operation";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Field {
@@ -264,7 +269,9 @@ fn operations(doc: &Value) -> BTreeMap<String, &Value> {
         .into_iter()
         .flatten()
     {
-        for method in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
+        for method in [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ] {
             if let Some(op) = item.get(method) {
                 let id = op.get("operationId").and_then(Value::as_str).map_or_else(
                     || format!("{} {path}", method.to_uppercase()),
@@ -291,6 +298,14 @@ impl<'a> Flattener<'a> {
             visited: BTreeSet::new(),
         };
         for (id, op) in operations(doc) {
+            for side in [Side::Request, Side::Response] {
+                let anchor = Field {
+                    ty: OPERATION.to_owned(),
+                    required: true,
+                    values: None,
+                };
+                this.fields.insert((side, id.clone()), anchor);
+            }
             for param in op
                 .get("parameters")
                 .and_then(Value::as_array)
@@ -298,15 +313,12 @@ impl<'a> Flattener<'a> {
                 .flatten()
             {
                 let param = this.resolve(param);
-                let (Some(name), Some(place)) = (
-                    param.get("name").and_then(Value::as_str),
-                    param.get("in").and_then(Value::as_str),
-                ) else {
+                let Some(name) = param.get("name").and_then(Value::as_str) else {
                     continue;
                 };
                 let required = param.get("required") == Some(&Value::Bool(true));
                 let schema = param.get("schema").unwrap_or(&Value::Null);
-                this.schema(Side::Request, format!("{id}.{place}.{name}"), schema, required);
+                this.schema(Side::Request, format!("{id}.{name}"), schema, required);
             }
             if let Some(body) = op.get("requestBody") {
                 let body = this.resolve(body);
@@ -361,10 +373,10 @@ impl<'a> Flattener<'a> {
     fn children(&mut self, side: Side, at: &str, schema: &'a Value) {
         if let Some(name) = ref_name(schema) {
             let key = (side, name.to_owned());
-            if self.visited.insert(key) {
-                if let Some(target) = self.doc.pointer(&format!("/components/schemas/{name}")) {
-                    self.schema(side, name.to_owned(), target, true);
-                }
+            if self.visited.insert(key)
+                && let Some(target) = self.doc.pointer(&format!("/components/schemas/{name}"))
+            {
+                self.schema(side, name.to_owned(), target, true);
             }
             return;
         }
@@ -494,8 +506,16 @@ mod tests {
                 ("Req.a".into(), ChangeKind::FieldMadeOptional, false),
                 ("Req.b".into(), ChangeKind::FieldMadeRequired, true),
                 ("Req.gone".into(), ChangeKind::FieldRemoved, true),
-                ("Req.new_opt".into(), ChangeKind::FieldAdded { required: false }, false),
-                ("Req.new_req".into(), ChangeKind::FieldAdded { required: true }, true),
+                (
+                    "Req.new_opt".into(),
+                    ChangeKind::FieldAdded { required: false },
+                    false
+                ),
+                (
+                    "Req.new_req".into(),
+                    ChangeKind::FieldAdded { required: true },
+                    true
+                ),
             ]
         );
     }
@@ -516,16 +536,47 @@ mod tests {
         assert_eq!(
             kinds(&report),
             [
-                ("Req.s".into(), ChangeKind::EnumValueAdded { value: "c".into() }, false),
-                ("Req.s".into(), ChangeKind::EnumValueRemoved { value: "b".into() }, true),
-                ("Res.extra".into(), ChangeKind::FieldAdded { required: false }, false),
+                (
+                    "Req.s".into(),
+                    ChangeKind::EnumValueAdded { value: "c".into() },
+                    false
+                ),
+                (
+                    "Req.s".into(),
+                    ChangeKind::EnumValueRemoved { value: "b".into() },
+                    true
+                ),
+                (
+                    "Res.extra".into(),
+                    ChangeKind::FieldAdded { required: false },
+                    false
+                ),
                 ("Res.id".into(), ChangeKind::FieldMadeOptional, true),
-                ("Res.k".into(), ChangeKind::EnumValueAdded { value: "z".into() }, true),
-                ("Res.k".into(), ChangeKind::EnumValueRemoved { value: "x".into() }, false),
-                ("Res.n".into(), ChangeKind::FieldRetyped { from: "integer".into(), to: "integer?".into() }, true),
+                (
+                    "Res.k".into(),
+                    ChangeKind::EnumValueAdded { value: "z".into() },
+                    true
+                ),
+                (
+                    "Res.k".into(),
+                    ChangeKind::EnumValueRemoved { value: "x".into() },
+                    false
+                ),
+                (
+                    "Res.n".into(),
+                    ChangeKind::FieldRetyped {
+                        from: "integer".into(),
+                        to: "integer?".into()
+                    },
+                    true
+                ),
             ]
         );
-        assert!(report.to_string().starts_with("7 change(s) for SDK users, 4 breaking:\n"));
+        assert!(
+            report
+                .to_string()
+                .starts_with("7 change(s) for SDK users, 4 breaking:\n")
+        );
     }
 
     #[test]

@@ -135,7 +135,9 @@ mod tests {
     fn system_runner_reports_exit_status_and_missing_programs() {
         let dir = std::env::temp_dir();
         assert!(System.run(&Invocation::new("true", [""; 0], &dir)).is_ok());
-        let failed = System.run(&Invocation::new("false", [""; 0], &dir)).unwrap_err();
+        let failed = System
+            .run(&Invocation::new("false", [""; 0], &dir))
+            .unwrap_err();
         assert!(matches!(failed, RunError::Failed { .. }), "{failed}");
         let missing = System
             .run(&Invocation::new("xtask-no-such-program", [""; 0], &dir))

@@ -137,7 +137,11 @@ fn python(root: &Path, runner: &mut dyn Runner) -> Result<Status, SetupError> {
     }
     let pip = format!("{VENV}/bin/pip");
     runner
-        .run(&Invocation::new(&pip, ["install", "-r", REQUIREMENTS], root))
+        .run(&Invocation::new(
+            &pip,
+            ["install", "-r", REQUIREMENTS],
+            root,
+        ))
         .map_err(|source| SetupError::Step {
             step: "pip install",
             source,
@@ -206,7 +210,13 @@ mod tests {
     fn installs_once_then_skips() {
         let (dir, mut fake) = fixture();
         let first = setup(dir.path(), &mut fake).unwrap();
-        assert_eq!(first, Setup { node: Status::Installed, python: Status::Installed });
+        assert_eq!(
+            first,
+            Setup {
+                node: Status::Installed,
+                python: Status::Installed
+            }
+        );
         assert_eq!(
             fake.ran,
             [
@@ -217,7 +227,13 @@ mod tests {
         );
         fake.ran.clear();
         let second = setup(dir.path(), &mut fake).unwrap();
-        assert_eq!(second, Setup { node: Status::UpToDate, python: Status::UpToDate });
+        assert_eq!(
+            second,
+            Setup {
+                node: Status::UpToDate,
+                python: Status::UpToDate
+            }
+        );
         assert!(fake.ran.is_empty());
     }
 
@@ -247,15 +263,28 @@ mod tests {
     #[test]
     fn missing_manifests_skip_and_failures_name_the_step() {
         let empty = tempfile::tempdir().unwrap();
-        let mut fake = Fake { root: empty.path().to_owned(), ran: Vec::new(), fail: None };
+        let mut fake = Fake {
+            root: empty.path().to_owned(),
+            ran: Vec::new(),
+            fail: None,
+        };
         let none = setup(empty.path(), &mut fake).unwrap();
-        assert_eq!(none, Setup { node: Status::NoManifest, python: Status::NoManifest });
+        assert_eq!(
+            none,
+            Setup {
+                node: Status::NoManifest,
+                python: Status::NoManifest
+            }
+        );
         assert!(fake.ran.is_empty());
 
         let (dir, mut fake) = fixture();
         fake.fail = Some("tools/.venv/bin/pip");
         let err = setup(dir.path(), &mut fake).unwrap_err();
         assert_eq!(err.to_string(), "setup step `pip install` failed");
-        assert!(!dir.path().join(STAMP).exists(), "no stamp after a failed install");
+        assert!(
+            !dir.path().join(STAMP).exists(),
+            "no stamp after a failed install"
+        );
     }
 }

@@ -175,7 +175,11 @@ pub fn validate(text: &str) -> Result<(), SpecError> {
     for (path, method, operation) in spec.operations() {
         match &operation.operation_id {
             None => problems.push(format!("{method} {path} has no operationId")),
-            Some(id) => match operation.extensions.get("x-qyvo-retry").and_then(Value::as_str) {
+            Some(id) => match operation
+                .extensions
+                .get("x-qyvo-retry")
+                .and_then(Value::as_str)
+            {
                 Some("safe" | "send") => {}
                 _ => problems.push(format!("{id} has no x-qyvo-retry of `safe` or `send`")),
             },
@@ -213,7 +217,12 @@ pub fn refresh(root: &Path, source: &Source) -> Result<Refreshed, SpecError> {
     let old_text = match fs::read_to_string(&output) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(source) => return Err(SpecError::Read { path: output, source }),
+        Err(source) => {
+            return Err(SpecError::Read {
+                path: output,
+                source,
+            });
+        }
     };
     let old = match &old_text {
         Some(text) => document::parse(text.as_bytes()).map_err(|source| SpecError::Document {
@@ -270,21 +279,28 @@ pub fn check(root: &Path) -> Result<(), SpecError> {
         let diff = similar::TextDiff::from_lines(&current, &produced.text)
             .unified_diff()
             .context_radius(2)
-            .header(&format!("{OUTPUT} (current)"), &format!("{OUTPUT} (expected)"))
+            .header(
+                &format!("{OUTPUT} (current)"),
+                &format!("{OUTPUT} (expected)"),
+            )
             .to_string();
         return Err(SpecError::Drift {
             upstream: upstream_name,
             diff: truncate_lines(&diff, 80),
         });
     }
-    let provenance = document::parse(read_text(&root.join(PROVENANCE))?.as_bytes()).map_err(
-        |source| SpecError::Document {
-            name: PROVENANCE.to_owned(),
-            source,
-        },
-    )?;
+    let provenance =
+        document::parse(read_text(&root.join(PROVENANCE))?.as_bytes()).map_err(|source| {
+            SpecError::Document {
+                name: PROVENANCE.to_owned(),
+                source,
+            }
+        })?;
     let actual = sha256_hex(&bytes);
-    let recorded = provenance.get("sha256").and_then(Value::as_str).unwrap_or("");
+    let recorded = provenance
+        .get("sha256")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if recorded != actual {
         return Err(SpecError::Provenance {
             upstream: upstream_name,
@@ -344,7 +360,9 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SpecError> {
         path: path.to_owned(),
         source,
     };
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let temp = path.with_file_name(format!(".{name}.xtask-tmp"));
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(error)?;
@@ -391,7 +409,10 @@ mod tests {
     #[test]
     fn long_diffs_are_cut() {
         let text: String = (0..10).map(|i| format!("{i}\n")).collect();
-        assert_eq!(truncate_lines(&text, 3), "0\n1\n2\n... (7 more diff lines)\n");
+        assert_eq!(
+            truncate_lines(&text, 3),
+            "0\n1\n2\n... (7 more diff lines)\n"
+        );
         assert_eq!(truncate_lines("a\n", 3), "a\n");
     }
 
