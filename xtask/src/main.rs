@@ -68,21 +68,24 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
         }
         ["spec", "check"] => {
             spec::check(root)?;
-            println!("{} is up to date and valid", spec::OUTPUT);
+            emit(&format!("{} is up to date and valid\n", spec::OUTPUT));
             Ok(())
         }
         ["spec", "diff", old, new] => {
-            print!("{}", spec::diff_files(Path::new(old), Path::new(new))?);
+            emit(&spec::diff_files(Path::new(old), Path::new(new))?.to_string());
             Ok(())
         }
         ["setup"] => {
             let done = setup::setup(root, &mut run::System)?;
-            println!("tools: node {:?}, python {:?}", done.node, done.python);
+            emit(&format!(
+                "tools: node {:?}, python {:?}\n",
+                done.node, done.python
+            ));
             Ok(())
         }
         ["test"] => {
             ci::test(root, &mut run::System)?;
-            println!("all steps passed");
+            emit("all steps passed\n");
             Ok(())
         }
         _ => Err(Failure::Usage),
@@ -92,13 +95,19 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
 fn refresh(root: &Path, source: &Source) -> Result<(), Failure> {
     let refreshed = spec::refresh(root, source)?;
     for dropped in &refreshed.dropped {
-        println!("dropped (no 3.0 form): {dropped}");
+        emit(&format!("dropped (no 3.0 form): {dropped}\n"));
     }
     if refreshed.changed {
-        println!("{} rewritten from {source}", spec::OUTPUT);
+        emit(&format!("{} rewritten from {source}\n", spec::OUTPUT));
     } else {
-        println!("{} unchanged ({source})", spec::OUTPUT);
+        emit(&format!("{} unchanged ({source})\n", spec::OUTPUT));
     }
-    print!("{}", refreshed.report);
+    emit(&refreshed.report.to_string());
     Ok(())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
