@@ -1,0 +1,854 @@
+//! Down-conversion of an OpenAPI 3.1 document to OpenAPI 3.0.3, on the `serde_json::Value` tree.
+//!
+//! The walk knows every object kind of the OpenAPI document (root, info, paths, operations,
+//! parameters, media types, responses, headers, components, schemas, ...) and, for each, the
+//! keywords it may carry. A keyword is either kept, rewritten into its 3.0 form, dropped
+//! (annotations that 3.0 lacks, listed in [`Conversion::dropped`]) or rejected with its JSONPath
+//! ([`ConvertError::UnsupportedKeyword`]): nothing unknown passes silently.
+//!
+//! Schema rewrites: `type: [T, "null"]` → `type: T` + `nullable: true` (several non-null types
+//! become an `anyOf` of one-type schemas); `anyOf`/`oneOf` arms of `type: "null"` → `nullable`
+//! (a single `$ref` arm left becomes `allOf: [$ref]`); `const` → one-value `enum`; `examples` →
+//! `example` (the first); numeric `exclusiveMinimum`/`exclusiveMaximum` → `minimum`/`maximum` with
+//! the boolean flag; `contentEncoding: base64` → `format: byte`; `$ref` with siblings → the
+//! siblings plus `allOf: [$ref]`; boolean schemas → `{}` / `{not: {}}`.
+//!
+//! A 3.0.x document passes through unchanged.
+
+use serde_json::{Map, Value, json};
+
+use crate::location::Location;
+
+/// Why a document cannot be down-converted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConvertError {
+    /// The root has no `openapi` string.
+    #[error("the document has no `openapi` version string")]
+    MissingVersion,
+    /// The `openapi` version is neither 3.0.x nor 3.1.x.
+    #[error("unsupported openapi version `{version}` (expected 3.0.x or 3.1.x)")]
+    UnsupportedVersion {
+        /// The version found.
+        version: String,
+    },
+    /// A node has the wrong JSON type for its position.
+    #[error("{location}: expected {expected}")]
+    Shape {
+        /// Where the node is.
+        location: Location,
+        /// What the position requires.
+        expected: &'static str,
+    },
+    /// A keyword with no OpenAPI 3.0 equivalent (or unknown to this converter).
+    #[error("{location}: `{keyword}` is not supported by the 3.0 conversion")]
+    UnsupportedKeyword {
+        /// The object that carries the keyword.
+        location: Location,
+        /// The keyword.
+        keyword: String,
+    },
+    /// A known keyword whose value or combination has no 3.0 form.
+    #[error("{location}: `{keyword}` cannot be converted: {reason}")]
+    UnsupportedValue {
+        /// The object that carries the keyword.
+        location: Location,
+        /// The keyword.
+        keyword: String,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// The result of a down-conversion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversion {
+    /// The OpenAPI 3.0.3 document.
+    pub document: Value,
+    /// The keywords dropped because 3.0 lacks them (annotations and 3.1-only root fields).
+    pub dropped: Vec<Location>,
+}
+
+/// Down-converts an OpenAPI 3.1 document to 3.0.3; a 3.0.x document is returned unchanged.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let doc = json!({
+///     "openapi": "3.1.0",
+///     "info": {"title": "t", "version": "1", "summary": "dropped"},
+///     "paths": {},
+///     "components": {"schemas": {"Name": {"type": ["string", "null"], "examples": ["Ada"]}}}
+/// });
+/// let converted = xtask::convert::down_convert(doc)?;
+/// assert_eq!(converted.document["openapi"], "3.0.3");
+/// assert_eq!(
+///     converted.document["components"]["schemas"]["Name"],
+///     json!({"type": "string", "nullable": true, "example": "Ada"})
+/// );
+/// assert_eq!(converted.dropped[0].to_string(), "$.info.summary");
+/// # Ok::<(), xtask::convert::ConvertError>(())
+/// ```
+pub fn down_convert(mut document: Value) -> Result<Conversion> {
+    let mut converter = Converter::default();
+    converter.root(&mut document)?;
+    Ok(Conversion {
+        document,
+        dropped: converter.dropped,
+    })
+}
+
+const ROOT: &[&str] = &[
+    "openapi",
+    "info",
+    "servers",
+    "paths",
+    "components",
+    "security",
+    "tags",
+    "externalDocs",
+];
+const ROOT_DROP: &[&str] = &["jsonSchemaDialect", "webhooks"];
+const INFO: &[&str] = &[
+    "title",
+    "description",
+    "termsOfService",
+    "contact",
+    "license",
+    "version",
+];
+const CONTACT: &[&str] = &["name", "url", "email"];
+const LICENSE: &[&str] = &["name", "url"];
+const SERVER: &[&str] = &["url", "description", "variables"];
+const SERVER_VARIABLE: &[&str] = &["enum", "default", "description"];
+const TAG: &[&str] = &["name", "description", "externalDocs"];
+const EXTERNAL_DOCS: &[&str] = &["description", "url"];
+const COMPONENTS: &[&str] = &[
+    "schemas",
+    "responses",
+    "parameters",
+    "examples",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "links",
+    "callbacks",
+];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+const PATH_ITEM: &[&str] = &[
+    "$ref",
+    "summary",
+    "description",
+    "get",
+    "put",
+    "post",
+    "delete",
+    "options",
+    "head",
+    "patch",
+    "trace",
+    "servers",
+    "parameters",
+];
+const OPERATION: &[&str] = &[
+    "tags",
+    "summary",
+    "description",
+    "externalDocs",
+    "operationId",
+    "parameters",
+    "requestBody",
+    "responses",
+    "callbacks",
+    "deprecated",
+    "security",
+    "servers",
+];
+const PARAMETER: &[&str] = &[
+    "name",
+    "in",
+    "description",
+    "required",
+    "deprecated",
+    "allowEmptyValue",
+    "style",
+    "explode",
+    "allowReserved",
+    "schema",
+    "example",
+    "examples",
+    "content",
+];
+const HEADER: &[&str] = &[
+    "description",
+    "required",
+    "deprecated",
+    "allowEmptyValue",
+    "style",
+    "explode",
+    "allowReserved",
+    "schema",
+    "example",
+    "examples",
+    "content",
+];
+const REQUEST_BODY: &[&str] = &["description", "content", "required"];
+const MEDIA_TYPE: &[&str] = &["schema", "example", "examples", "encoding"];
+const ENCODING: &[&str] = &[
+    "contentType",
+    "headers",
+    "style",
+    "explode",
+    "allowReserved",
+];
+const RESPONSE: &[&str] = &["description", "headers", "content", "links"];
+const EXAMPLE: &[&str] = &["summary", "description", "value", "externalValue"];
+const LINK: &[&str] = &[
+    "operationRef",
+    "operationId",
+    "parameters",
+    "requestBody",
+    "description",
+    "server",
+];
+const SECURITY_SCHEME: &[&str] = &[
+    "type",
+    "description",
+    "name",
+    "in",
+    "scheme",
+    "bearerFormat",
+    "flows",
+    "openIdConnectUrl",
+];
+const REFERENCE: &[&str] = &["$ref"];
+const REFERENCE_DROP: &[&str] = &["summary", "description"];
+
+/// Schema keywords that mean the same in 3.0 and are kept as they are.
+const SCHEMA_KEEP: &[&str] = &[
+    "$ref",
+    "title",
+    "multipleOf",
+    "maximum",
+    "minimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "maxProperties",
+    "minProperties",
+    "required",
+    "enum",
+    "description",
+    "format",
+    "default",
+    "nullable",
+    "discriminator",
+    "readOnly",
+    "writeOnly",
+    "xml",
+    "externalDocs",
+    "example",
+    "deprecated",
+];
+/// Schema keywords 3.0 lacks whose loss does not change what a client accepts or sends.
+const SCHEMA_DROP: &[&str] = &[
+    "$schema",
+    "$id",
+    "$anchor",
+    "$comment",
+    "unevaluatedProperties",
+    "contentMediaType",
+    "contentSchema",
+];
+/// Keys an arm of `anyOf`/`oneOf` may carry besides `type: "null"` and still be a null arm.
+const ANNOTATIONS: &[&str] = &["title", "description", "$comment"];
+
+#[derive(Default)]
+struct Converter {
+    dropped: Vec<Location>,
+}
+
+type Result<T = ()> = std::result::Result<T, ConvertError>;
+
+fn object<'a>(value: &'a mut Value, location: &Location) -> Result<&'a mut Map<String, Value>> {
+    value.as_object_mut().ok_or_else(|| ConvertError::Shape {
+        location: location.clone(),
+        expected: "an object",
+    })
+}
+
+fn array<'a>(value: &'a mut Value, location: &Location) -> Result<&'a mut Vec<Value>> {
+    value.as_array_mut().ok_or_else(|| ConvertError::Shape {
+        location: location.clone(),
+        expected: "an array",
+    })
+}
+
+fn is_extension(key: &str) -> bool {
+    key.starts_with("x-")
+}
+
+fn is_reference(value: &Value) -> bool {
+    value.get("$ref").is_some()
+}
+
+impl Converter {
+    /// Drops the `drop` keys of `map` (recording them) and rejects keys outside `allowed`.
+    fn keys(
+        &mut self,
+        map: &mut Map<String, Value>,
+        location: &Location,
+        allowed: &[&str],
+        drop: &[&str],
+    ) -> Result {
+        let dropped: Vec<String> = map
+            .keys()
+            .filter(|k| drop.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for key in dropped {
+            map.shift_remove(&key);
+            self.dropped.push(location.key(&key));
+        }
+        match map
+            .keys()
+            .find(|k| !is_extension(k) && !allowed.contains(&k.as_str()))
+        {
+            Some(keyword) => Err(ConvertError::UnsupportedKeyword {
+                location: location.clone(),
+                keyword: keyword.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks an object of a fixed kind that holds no nested OpenAPI objects to convert.
+    fn plain(
+        &mut self,
+        parent: &mut Map<String, Value>,
+        key: &str,
+        location: &Location,
+        allowed: &[&str],
+        drop: &[&str],
+    ) -> Result {
+        if let Some(value) = parent.get_mut(key) {
+            let here = location.key(key);
+            self.keys(object(value, &here)?, &here, allowed, drop)?;
+        }
+        Ok(())
+    }
+
+    /// Applies `each` to every member of the map at `parent[key]`, skipping extensions.
+    fn each_member(
+        &mut self,
+        parent: &mut Map<String, Value>,
+        key: &str,
+        location: &Location,
+        mut each: impl FnMut(&mut Self, &mut Value, &Location) -> Result,
+    ) -> Result {
+        if let Some(value) = parent.get_mut(key) {
+            let here = location.key(key);
+            for (name, member) in object(value, &here)? {
+                if !is_extension(name) {
+                    each(self, member, &here.key(name))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies `each` to every element of the array at `parent[key]`.
+    fn each_element(
+        &mut self,
+        parent: &mut Map<String, Value>,
+        key: &str,
+        location: &Location,
+        mut each: impl FnMut(&mut Self, &mut Value, &Location) -> Result,
+    ) -> Result {
+        if let Some(value) = parent.get_mut(key) {
+            let here = location.key(key);
+            for (i, element) in array(value, &here)?.iter_mut().enumerate() {
+                each(self, element, &here.index(i))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn root(&mut self, document: &mut Value) -> Result {
+        let location = Location::root();
+        let root = object(document, &location)?;
+        let version = root
+            .get("openapi")
+            .and_then(Value::as_str)
+            .ok_or(ConvertError::MissingVersion)?
+            .to_owned();
+        if version.starts_with("3.1.") {
+            root.insert("openapi".into(), Value::from("3.0.3"));
+            if !root.contains_key("paths") {
+                root.insert("paths".into(), json!({}));
+            }
+        } else if !version.starts_with("3.0.") {
+            return Err(ConvertError::UnsupportedVersion { version });
+        }
+        self.keys(root, &location, ROOT, ROOT_DROP)?;
+        if let Some(info) = root.get_mut("info") {
+            let here = location.key("info");
+            let info = object(info, &here)?;
+            self.keys(info, &here, INFO, &["summary"])?;
+            self.plain(info, "contact", &here, CONTACT, &[])?;
+            self.plain(info, "license", &here, LICENSE, &["identifier"])?;
+        }
+        self.each_element(root, "servers", &location, Self::server)?;
+        self.each_element(root, "tags", &location, |this, tag, here| {
+            let tag = object(tag, here)?;
+            this.keys(tag, here, TAG, &[])?;
+            this.plain(tag, "externalDocs", here, EXTERNAL_DOCS, &[])
+        })?;
+        self.plain(root, "externalDocs", &location, EXTERNAL_DOCS, &[])?;
+        self.each_member(root, "paths", &location, Self::path_item)?;
+        if let Some(components) = root.get_mut("components") {
+            self.components(components, &location.key("components"))?;
+        }
+        Ok(())
+    }
+
+    fn server(&mut self, server: &mut Value, location: &Location) -> Result {
+        let server = object(server, location)?;
+        self.keys(server, location, SERVER, &[])?;
+        self.each_member(server, "variables", location, |this, variable, here| {
+            this.keys(object(variable, here)?, here, SERVER_VARIABLE, &[])
+        })
+    }
+
+    fn components(&mut self, components: &mut Value, location: &Location) -> Result {
+        let components = object(components, location)?;
+        self.keys(components, location, COMPONENTS, &["pathItems"])?;
+        self.each_member(components, "schemas", location, Self::schema)?;
+        self.each_member(components, "responses", location, Self::response)?;
+        self.each_member(components, "parameters", location, Self::parameter)?;
+        self.each_member(components, "examples", location, Self::example)?;
+        self.each_member(components, "requestBodies", location, Self::request_body)?;
+        self.each_member(components, "headers", location, Self::header)?;
+        self.each_member(
+            components,
+            "securitySchemes",
+            location,
+            Self::security_scheme,
+        )?;
+        self.each_member(components, "links", location, Self::link)?;
+        self.each_member(components, "callbacks", location, Self::callback)
+    }
+
+    /// Checks a Reference Object (not a schema `$ref`): 3.1's `summary`/`description` siblings go.
+    fn reference(&mut self, value: &mut Value, location: &Location) -> Result {
+        self.keys(
+            object(value, location)?,
+            location,
+            REFERENCE,
+            REFERENCE_DROP,
+        )
+    }
+
+    fn path_item(&mut self, item: &mut Value, location: &Location) -> Result {
+        let item = object(item, location)?;
+        self.keys(item, location, PATH_ITEM, &[])?;
+        self.each_element(item, "servers", location, Self::server)?;
+        self.each_element(item, "parameters", location, Self::parameter)?;
+        for method in METHODS {
+            if let Some(operation) = item.get_mut(*method) {
+                self.operation(operation, &location.key(method))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn operation(&mut self, operation: &mut Value, location: &Location) -> Result {
+        let operation = object(operation, location)?;
+        self.keys(operation, location, OPERATION, &[])?;
+        self.plain(operation, "externalDocs", location, EXTERNAL_DOCS, &[])?;
+        self.each_element(operation, "parameters", location, Self::parameter)?;
+        if let Some(body) = operation.get_mut("requestBody") {
+            self.request_body(body, &location.key("requestBody"))?;
+        }
+        self.each_member(operation, "responses", location, Self::response)?;
+        self.each_member(operation, "callbacks", location, Self::callback)?;
+        self.each_element(operation, "servers", location, Self::server)
+    }
+
+    fn callback(&mut self, callback: &mut Value, location: &Location) -> Result {
+        if is_reference(callback) {
+            return self.reference(callback, location);
+        }
+        for (expression, item) in object(callback, location)? {
+            if !is_extension(expression) {
+                self.path_item(item, &location.key(expression))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn parameter(&mut self, parameter: &mut Value, location: &Location) -> Result {
+        self.parameter_like(parameter, location, PARAMETER)
+    }
+
+    fn header(&mut self, header: &mut Value, location: &Location) -> Result {
+        self.parameter_like(header, location, HEADER)
+    }
+
+    fn parameter_like(&mut self, value: &mut Value, location: &Location, kind: &[&str]) -> Result {
+        if is_reference(value) {
+            return self.reference(value, location);
+        }
+        let map = object(value, location)?;
+        self.keys(map, location, kind, &[])?;
+        if let Some(schema) = map.get_mut("schema") {
+            self.schema(schema, &location.key("schema"))?;
+        }
+        self.each_member(map, "examples", location, Self::example)?;
+        self.each_member(map, "content", location, Self::media_type)
+    }
+
+    fn request_body(&mut self, body: &mut Value, location: &Location) -> Result {
+        if is_reference(body) {
+            return self.reference(body, location);
+        }
+        let body = object(body, location)?;
+        self.keys(body, location, REQUEST_BODY, &[])?;
+        self.each_member(body, "content", location, Self::media_type)
+    }
+
+    fn media_type(&mut self, media: &mut Value, location: &Location) -> Result {
+        let media = object(media, location)?;
+        self.keys(media, location, MEDIA_TYPE, &[])?;
+        if let Some(schema) = media.get_mut("schema") {
+            self.schema(schema, &location.key("schema"))?;
+        }
+        self.each_member(media, "examples", location, Self::example)?;
+        self.each_member(media, "encoding", location, |this, encoding, here| {
+            let encoding = object(encoding, here)?;
+            this.keys(encoding, here, ENCODING, &[])?;
+            this.each_member(encoding, "headers", here, Self::header)
+        })
+    }
+
+    fn response(&mut self, response: &mut Value, location: &Location) -> Result {
+        if is_reference(response) {
+            return self.reference(response, location);
+        }
+        let response = object(response, location)?;
+        self.keys(response, location, RESPONSE, &[])?;
+        self.each_member(response, "headers", location, Self::header)?;
+        self.each_member(response, "content", location, Self::media_type)?;
+        self.each_member(response, "links", location, Self::link)
+    }
+
+    fn example(&mut self, example: &mut Value, location: &Location) -> Result {
+        if is_reference(example) {
+            return self.reference(example, location);
+        }
+        self.keys(object(example, location)?, location, EXAMPLE, &[])
+    }
+
+    fn link(&mut self, link: &mut Value, location: &Location) -> Result {
+        if is_reference(link) {
+            return self.reference(link, location);
+        }
+        self.keys(object(link, location)?, location, LINK, &[])
+    }
+
+    fn security_scheme(&mut self, scheme: &mut Value, location: &Location) -> Result {
+        if is_reference(scheme) {
+            return self.reference(scheme, location);
+        }
+        let scheme = object(scheme, location)?;
+        self.keys(scheme, location, SECURITY_SCHEME, &[])?;
+        if scheme.get("type").and_then(Value::as_str) == Some("mutualTLS") {
+            return Err(ConvertError::UnsupportedValue {
+                location: location.clone(),
+                keyword: "type".into(),
+                reason: "mutualTLS security schemes do not exist in 3.0",
+            });
+        }
+        Ok(())
+    }
+
+    fn schema(&mut self, schema: &mut Value, location: &Location) -> Result {
+        match schema {
+            Value::Bool(true) => *schema = json!({}),
+            Value::Bool(false) => *schema = json!({"not": {}}),
+            Value::Object(map) => {
+                let collapsed = collapse_null_arms(std::mem::take(map), location)?;
+                let mut converted = self.schema_keywords(collapsed, location)?;
+                if converted.contains_key("$ref") && converted.len() > 1 {
+                    converted = wrap_reference(converted, location)?;
+                }
+                *map = converted;
+            }
+            _ => {
+                return Err(ConvertError::Shape {
+                    location: location.clone(),
+                    expected: "a schema object",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Rewrites the keywords of one schema object in place order and recurses into subschemas.
+    fn schema_keywords(
+        &mut self,
+        map: Map<String, Value>,
+        location: &Location,
+    ) -> Result<Map<String, Value>> {
+        let unsupported = |keyword: &str, reason| ConvertError::UnsupportedValue {
+            location: location.clone(),
+            keyword: keyword.to_owned(),
+            reason,
+        };
+        for (exclusive, bound) in [
+            ("exclusiveMinimum", "minimum"),
+            ("exclusiveMaximum", "maximum"),
+        ] {
+            if map.get(exclusive).is_some_and(Value::is_number) && map.contains_key(bound) {
+                return Err(unsupported(
+                    exclusive,
+                    "a numeric exclusive bound next to an inclusive one",
+                ));
+            }
+        }
+        if map.contains_key("const") && map.contains_key("enum") {
+            return Err(unsupported("const", "`const` next to `enum`"));
+        }
+        let has_type = map.contains_key("type");
+        let has_example = map.contains_key("example");
+        let mut out = Map::new();
+        for (key, mut value) in map {
+            let here = location.key(&key);
+            match key.as_str() {
+                "type" => type_keyword(value, &here, &mut out)?,
+                "const" => {
+                    if value.is_null() {
+                        out.insert("nullable".into(), Value::Bool(true));
+                    } else if !has_type {
+                        out.insert("type".into(), Value::from(json_type(&value)));
+                    }
+                    out.insert("enum".into(), Value::Array(vec![value]));
+                }
+                "examples" => match value {
+                    Value::Array(values) => match values.into_iter().next() {
+                        Some(first) if !has_example => {
+                            out.insert("example".into(), first);
+                        }
+                        _ => self.dropped.push(here),
+                    },
+                    _ => {
+                        return Err(ConvertError::Shape {
+                            location: here,
+                            expected: "an array of examples",
+                        });
+                    }
+                },
+                "exclusiveMinimum" | "exclusiveMaximum" if value.is_number() => {
+                    let bound = if key == "exclusiveMinimum" {
+                        "minimum"
+                    } else {
+                        "maximum"
+                    };
+                    out.insert(bound.into(), value);
+                    out.insert(key, Value::Bool(true));
+                }
+                "exclusiveMinimum" | "exclusiveMaximum" => {
+                    out.insert(key, value);
+                }
+                "contentEncoding" => {
+                    if value.as_str() != Some("base64") {
+                        return Err(unsupported(
+                            "contentEncoding",
+                            "only base64 has a 3.0 form (`format: byte`)",
+                        ));
+                    }
+                    self.dropped.push(here);
+                    out.entry("format").or_insert_with(|| Value::from("byte"));
+                }
+                "properties" => {
+                    for (name, property) in object(&mut value, &here)? {
+                        self.schema(property, &here.key(name))?;
+                    }
+                    out.insert(key, value);
+                }
+                "items" => {
+                    if value.is_array() {
+                        return Err(unsupported("items", "tuple-form `items` (an array)"));
+                    }
+                    self.schema(&mut value, &here)?;
+                    out.insert(key, value);
+                }
+                "additionalProperties" => {
+                    if !value.is_boolean() {
+                        self.schema(&mut value, &here)?;
+                    }
+                    out.insert(key, value);
+                }
+                "allOf" | "anyOf" | "oneOf" => {
+                    for (i, arm) in array(&mut value, &here)?.iter_mut().enumerate() {
+                        self.schema(arm, &here.index(i))?;
+                    }
+                    out.insert(key, value);
+                }
+                "not" => {
+                    self.schema(&mut value, &here)?;
+                    out.insert(key, value);
+                }
+                k if SCHEMA_KEEP.contains(&k) || is_extension(k) => {
+                    out.insert(key, value);
+                }
+                k if SCHEMA_DROP.contains(&k) => self.dropped.push(here),
+                _ => {
+                    return Err(ConvertError::UnsupportedKeyword {
+                        location: location.clone(),
+                        keyword: key,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `type` as a string stays; a type array becomes `type` + `nullable` or an `anyOf`.
+fn type_keyword(value: Value, location: &Location, out: &mut Map<String, Value>) -> Result {
+    let types: Vec<String> = match value {
+        Value::String(t) => vec![t],
+        Value::Array(types) => types
+            .into_iter()
+            .map(|t| match t {
+                Value::String(t) => Ok(t),
+                _ => Err(ConvertError::Shape {
+                    location: location.clone(),
+                    expected: "type names",
+                }),
+            })
+            .collect::<Result<_>>()?,
+        _ => {
+            return Err(ConvertError::Shape {
+                location: location.clone(),
+                expected: "a type name or an array of them",
+            });
+        }
+    };
+    let nullable = types.iter().any(|t| t == "null");
+    let mut non_null: Vec<String> = types.into_iter().filter(|t| t != "null").collect();
+    match non_null.len() {
+        0 => {
+            out.insert("nullable".into(), Value::Bool(true));
+            out.insert("enum".into(), json!([null]));
+            return Ok(());
+        }
+        1 => {
+            out.insert("type".into(), Value::from(non_null.remove(0)));
+        }
+        _ => {
+            let arms = non_null.into_iter().map(|t| json!({ "type": t })).collect();
+            out.insert("anyOf".into(), Value::Array(arms));
+        }
+    }
+    if nullable {
+        out.insert("nullable".into(), Value::Bool(true));
+    }
+    Ok(())
+}
+
+/// The JSON Schema type name of a `const` value.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Whether an `anyOf`/`oneOf` arm only says "null".
+fn is_null_arm(arm: &Value) -> bool {
+    arm.as_object().is_some_and(|arm| {
+        arm.get("type").and_then(Value::as_str) == Some("null")
+            && arm
+                .keys()
+                .all(|k| k == "type" || ANNOTATIONS.contains(&k.as_str()))
+    })
+}
+
+/// Replaces `anyOf`/`oneOf` null arms by `nullable: true`, at the combinator's position.
+fn collapse_null_arms(map: Map<String, Value>, location: &Location) -> Result<Map<String, Value>> {
+    let mut out = Map::new();
+    let mut hoisted = Map::new();
+    for (key, value) in map {
+        let combinator = key == "anyOf" || key == "oneOf";
+        let arms = match value {
+            Value::Array(arms) if combinator && arms.iter().any(is_null_arm) => arms,
+            other => {
+                out.insert(key, other);
+                continue;
+            }
+        };
+        out.insert("nullable".into(), Value::Bool(true));
+        let mut rest: Vec<Value> = arms.into_iter().filter(|a| !is_null_arm(a)).collect();
+        match rest.len() {
+            0 => {
+                out.insert("enum".into(), json!([null]));
+            }
+            1 if is_reference(&rest[0]) => {
+                out.insert("allOf".into(), Value::Array(rest));
+            }
+            1 => match rest.remove(0) {
+                Value::Object(arm) => hoisted = arm,
+                other => {
+                    out.insert(key, Value::Array(vec![other]));
+                }
+            },
+            _ => {
+                out.insert(key, Value::Array(rest));
+            }
+        }
+    }
+    for (key, value) in hoisted {
+        if out.contains_key(&key) {
+            return Err(ConvertError::UnsupportedValue {
+                location: location.clone(),
+                keyword: key,
+                reason: "the non-null arm repeats a keyword of its parent",
+            });
+        }
+        out.insert(key, value);
+    }
+    Ok(out)
+}
+
+/// `{$ref, siblings...}` → `{siblings..., allOf: [{$ref}]}` with `allOf` at the `$ref`'s place.
+fn wrap_reference(map: Map<String, Value>, location: &Location) -> Result<Map<String, Value>> {
+    if map.contains_key("allOf") {
+        return Err(ConvertError::UnsupportedValue {
+            location: location.clone(),
+            keyword: "$ref".into(),
+            reason: "`$ref` next to `allOf`",
+        });
+    }
+    Ok(map
+        .into_iter()
+        .map(|(key, value)| {
+            if key == "$ref" {
+                ("allOf".to_owned(), json!([{ "$ref": value }]))
+            } else {
+                (key, value)
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,290 @@
+//! `cargo xtask setup`: installs the test tools under `tools/`, skipping what is up to date.
+//!
+//! - Node: `npm ci --prefix tools`, skipped while `tools/node_modules/.package-lock.json` (written
+//!   by npm on install) is newer than `tools/package-lock.json`.
+//! - Python: `python3 -m venv tools/.venv` (once) and `tools/.venv/bin/pip install -r
+//!   tools/requirements.txt`, skipped while the stamp `tools/.venv/requirements.sha256` holds the
+//!   sha256 of `tools/requirements.txt`.
+//!
+//! A missing manifest skips its tool ([`Status::NoManifest`]).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::run::{Invocation, RunError, Runner};
+use crate::spec::sha256_hex;
+
+/// npm's lock file.
+pub const PACKAGE_LOCK: &str = "tools/package-lock.json";
+/// The copy npm writes into `node_modules` on install.
+pub const INSTALLED_LOCK: &str = "tools/node_modules/.package-lock.json";
+/// pip's requirements.
+pub const REQUIREMENTS: &str = "tools/requirements.txt";
+/// The virtual environment.
+pub const VENV: &str = "tools/.venv";
+/// The stamp holding the sha256 of the installed requirements.
+pub const STAMP: &str = "tools/.venv/requirements.sha256";
+
+/// What setup did for one tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Installed now.
+    Installed,
+    /// Already up to date; nothing ran.
+    UpToDate,
+    /// The manifest does not exist; nothing to install.
+    NoManifest,
+}
+
+/// What setup did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setup {
+    /// The npm tools.
+    pub node: Status,
+    /// The Python tools.
+    pub python: Status,
+}
+
+/// Why setup failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// An install command failed.
+    #[error("setup step `{step}` failed")]
+    Step {
+        /// The step name.
+        step: &'static str,
+        /// The command's failure.
+        #[source]
+        source: RunError,
+    },
+    /// A file could not be inspected or written.
+    #[error("cannot access {}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Installs what is missing or stale under `root/tools`.
+///
+/// ```no_run
+/// let done = xtask::setup::setup(std::path::Path::new("."), &mut xtask::run::System)?;
+/// println!("{done:?}");
+/// # Ok::<(), xtask::setup::SetupError>(())
+/// ```
+pub fn setup(root: &Path, runner: &mut dyn Runner) -> Result<Setup, SetupError> {
+    Ok(Setup {
+        node: node(root, runner)?,
+        python: python(root, runner)?,
+    })
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SetupError + '_ {
+    move |source| SetupError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The modification time of `path`, `None` when it does not exist.
+fn modified(path: &Path) -> Result<Option<std::time::SystemTime>, SetupError> {
+    match fs::metadata(path) {
+        Ok(meta) => meta.modified().map(Some).map_err(io(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(path)(e)),
+    }
+}
+
+fn node(root: &Path, runner: &mut dyn Runner) -> Result<Status, SetupError> {
+    let Some(lock) = modified(&root.join(PACKAGE_LOCK))? else {
+        return Ok(Status::NoManifest);
+    };
+    if modified(&root.join(INSTALLED_LOCK))?.is_some_and(|installed| installed > lock) {
+        return Ok(Status::UpToDate);
+    }
+    runner
+        .run(&Invocation::new("npm", ["ci", "--prefix", "tools"], root))
+        .map_err(|source| SetupError::Step {
+            step: "npm ci",
+            source,
+        })?;
+    Ok(Status::Installed)
+}
+
+fn python(root: &Path, runner: &mut dyn Runner) -> Result<Status, SetupError> {
+    let requirements = root.join(REQUIREMENTS);
+    let wanted = match fs::read(&requirements) {
+        Ok(bytes) => sha256_hex(&bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Status::NoManifest),
+        Err(e) => return Err(io(&requirements)(e)),
+    };
+    let stamp = root.join(STAMP);
+    let python = root.join(VENV).join("bin/python");
+    if python.exists() && fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == wanted) {
+        return Ok(Status::UpToDate);
+    }
+    if !python.exists() {
+        runner
+            .run(&Invocation::new("python3", ["-m", "venv", VENV], root))
+            .map_err(|source| SetupError::Step {
+                step: "python venv",
+                source,
+            })?;
+    }
+    let pip = format!("{VENV}/bin/pip");
+    runner
+        .run(&Invocation::new(
+            &pip,
+            ["install", "-r", REQUIREMENTS],
+            root,
+        ))
+        .map_err(|source| SetupError::Step {
+            step: "pip install",
+            source,
+        })?;
+    fs::write(&stamp, format!("{wanted}\n")).map_err(io(&stamp))?;
+    Ok(Status::Installed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    /// Records invocations and plays the part of npm / venv on the fixture directory.
+    struct Fake {
+        root: PathBuf,
+        ran: Vec<String>,
+        fail: Option<&'static str>,
+    }
+
+    impl Runner for Fake {
+        fn run(&mut self, invocation: &Invocation) -> Result<(), RunError> {
+            let line = invocation.to_string();
+            self.ran.push(line.clone());
+            if self.fail.is_some_and(|f| line.starts_with(f)) {
+                return Err(RunError::Failed {
+                    command: line,
+                    status: "exit status: 1".into(),
+                });
+            }
+            if invocation.program == "npm" {
+                let installed = self.root.join(INSTALLED_LOCK);
+                fs::create_dir_all(installed.parent().unwrap()).unwrap();
+                fs::write(&installed, "{}").unwrap();
+            } else if invocation.program == "python3" {
+                fs::create_dir_all(self.root.join(VENV).join("bin")).unwrap();
+                fs::write(self.root.join(VENV).join("bin/python"), "").unwrap();
+            }
+            Ok(())
+        }
+    }
+
+    fn fixture() -> (tempfile::TempDir, Fake) {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("tools")).unwrap();
+        fs::write(dir.path().join(PACKAGE_LOCK), "{}").unwrap();
+        fs::write(dir.path().join(REQUIREMENTS), "pytest==8.3.3\n").unwrap();
+        // The lock was written in the past, so a fresh install is newer.
+        let past = SystemTime::now() - Duration::from_secs(3600);
+        fs::File::options()
+            .write(true)
+            .open(dir.path().join(PACKAGE_LOCK))
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
+        let fake = Fake {
+            root: dir.path().to_owned(),
+            ran: Vec::new(),
+            fail: None,
+        };
+        (dir, fake)
+    }
+
+    #[test]
+    fn installs_once_then_skips() {
+        let (dir, mut fake) = fixture();
+        let first = setup(dir.path(), &mut fake).unwrap();
+        assert_eq!(
+            first,
+            Setup {
+                node: Status::Installed,
+                python: Status::Installed
+            }
+        );
+        assert_eq!(
+            fake.ran,
+            [
+                "npm ci --prefix tools",
+                "python3 -m venv tools/.venv",
+                "tools/.venv/bin/pip install -r tools/requirements.txt",
+            ]
+        );
+        fake.ran.clear();
+        let second = setup(dir.path(), &mut fake).unwrap();
+        assert_eq!(
+            second,
+            Setup {
+                node: Status::UpToDate,
+                python: Status::UpToDate
+            }
+        );
+        assert!(fake.ran.is_empty());
+    }
+
+    #[test]
+    fn changed_manifests_reinstall_without_recreating_the_venv() {
+        let (dir, mut fake) = fixture();
+        setup(dir.path(), &mut fake).unwrap();
+        fake.ran.clear();
+        fs::write(dir.path().join(REQUIREMENTS), "pytest==8.4.0\n").unwrap();
+        let future = SystemTime::now() + Duration::from_secs(3600);
+        fs::File::options()
+            .write(true)
+            .open(dir.path().join(PACKAGE_LOCK))
+            .unwrap()
+            .set_modified(future)
+            .unwrap();
+        setup(dir.path(), &mut fake).unwrap();
+        assert_eq!(
+            fake.ran,
+            [
+                "npm ci --prefix tools",
+                "tools/.venv/bin/pip install -r tools/requirements.txt",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_manifests_skip_and_failures_name_the_step() {
+        let empty = tempfile::tempdir().unwrap();
+        let mut fake = Fake {
+            root: empty.path().to_owned(),
+            ran: Vec::new(),
+            fail: None,
+        };
+        let none = setup(empty.path(), &mut fake).unwrap();
+        assert_eq!(
+            none,
+            Setup {
+                node: Status::NoManifest,
+                python: Status::NoManifest
+            }
+        );
+        assert!(fake.ran.is_empty());
+
+        let (dir, mut fake) = fixture();
+        fake.fail = Some("tools/.venv/bin/pip");
+        let err = setup(dir.path(), &mut fake).unwrap_err();
+        assert_eq!(err.to_string(), "setup step `pip install` failed");
+        assert!(
+            !dir.path().join(STAMP).exists(),
+            "no stamp after a failed install"
+        );
+    }
+}
