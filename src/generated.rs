@@ -8,6 +8,7 @@
     unused_qualifications,
     clippy::all,
     clippy::pedantic,
+    clippy::unwrap_used,
     rust_2018_idioms
 )]
 
