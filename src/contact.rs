@@ -652,6 +652,32 @@ mod tests {
         assert!(serde_json::from_str::<Metadata>(&too_big).is_err());
     }
 
+    #[test]
+    fn fits_the_generated_request_builders() {
+        let tags = Tags::try_from_iter(["vip", "fr-FR"]).unwrap();
+        let metadata = Metadata::try_from(json!({"shopify_id": "12345"})).unwrap();
+        let create = crate::types::CreateContactRequest::try_from(
+            crate::types::CreateContactRequest::builder()
+                .phone("+14155550123")
+                .tags(tags.clone())
+                .metadata(metadata.clone()),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&create).unwrap(),
+            json!({"phone": "+14155550123", "tags": "vip, fr-FR", "metadata": {"shopify_id": "12345"}})
+        );
+        let update = crate::types::UpdateContactRequest::try_from(
+            crate::types::UpdateContactRequest::builder()
+                .phone(Some("+14155550123".to_owned()))
+                .tags(tags)
+                .metadata(metadata),
+        )
+        .unwrap();
+        assert_eq!(update.tags.as_deref(), Some("vip, fr-FR"));
+        assert_eq!(update.metadata["shopify_id"], "12345");
+    }
+
     fn json_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),

@@ -553,8 +553,9 @@ impl std::error::Error for VariablesJsonError {}
 
 /// A WhatsApp rule for template parameter values; Meta refuses a send that breaks one.
 ///
-/// These are the text-parameter rules Meta enforces (error 132018): no line break, no tab, and
-/// no more than four consecutive spaces.
+/// These are the rules Meta applies to text parameters: no line break, no tab, and no more than
+/// four consecutive spaces. Nothing else (such as a length limit) is checked: the Qyvo docs
+/// state no other rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ParameterRule {
@@ -788,6 +789,25 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&from_pairs).unwrap(),
             json!({"1": "Romain", "2": "ORD-1042"})
+        );
+    }
+
+    #[test]
+    fn fits_the_generated_request_builder() {
+        let request = crate::types::SendTemplateMessageRequest::try_from(
+            crate::types::SendTemplateMessageRequest::builder()
+                .phone("+14155550123")
+                .template_id("01J0AB")
+                .variables(vars(&[("1", "Romain"), ("2", "ORD-1042")])),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            json!({
+                "phone": "+14155550123",
+                "template_id": "01J0AB",
+                "variables": {"1": "Romain", "2": "ORD-1042"}
+            })
         );
     }
 
