@@ -3,6 +3,8 @@
 mod client;
 mod generated;
 pub mod retry;
+#[cfg(feature = "webhooks")]
+pub mod webhook;
 
 pub use client::ClientBuilder;
 pub use generated::{Client, ClientInfo, ResponseValue, builder, types};

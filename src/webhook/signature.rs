@@ -1,0 +1,528 @@
+//! The signing secret, the `X-Qyvo-Signature` header, signing and verification.
+
+use std::{fmt, str::FromStr, time::Duration};
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Deserializer, de};
+use sha2::Sha256;
+
+use super::{MalformedReason, WebhookError, WebhookEvent};
+
+/// The name of the header that carries the signature (lowercase, as `http` stores names).
+pub const SIGNATURE_HEADER: &str = "x-qyvo-signature";
+
+/// HMAC-SHA256, the documented algorithm.
+type HmacSha256 = Hmac<Sha256>;
+
+/// Bytes in an HMAC-SHA256 tag.
+const TAG_LEN: usize = 32;
+
+/// An HMAC-SHA256 tag: one `v1` value of the header.
+type Tag = [u8; TAG_LEN];
+
+/// A webhook's signing secret, as shown once in the dashboard.
+///
+/// The secret's UTF-8 bytes are the HMAC key (INFERRED: the docs do not say whether a prefix or
+/// an encoding is stripped; like Stripe's `whsec_…` secrets, the string is used as is).
+/// Surrounding whitespace is trimmed, so a secret read from a file or an environment variable
+/// with a trailing newline still works.
+///
+/// Only the keyed HMAC state is kept, never the text. `Debug` prints `WebhookSecret(<redacted>)`
+/// and there is deliberately no `Display` or `Serialize`. `Deserialize` reads a string, for
+/// configuration files.
+///
+/// # Example
+///
+/// ```
+/// use qyvo::webhook::WebhookSecret;
+///
+/// let secret: WebhookSecret = "whsec_9f8e7d\n".parse()?;
+/// assert_eq!(format!("{secret:?}"), "WebhookSecret(<redacted>)");
+/// assert!("  ".parse::<WebhookSecret>().is_err());
+/// # Ok::<(), qyvo::webhook::WebhookError>(())
+/// ```
+#[derive(Clone)]
+pub struct WebhookSecret {
+    /// The HMAC keyed with the secret, cloned for every signature.
+    keyed: HmacSha256,
+}
+
+impl WebhookSecret {
+    /// Checks the secret and prepares the HMAC key.
+    ///
+    /// Fails with [`WebhookError::InvalidSecret`] when the secret is blank once trimmed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use qyvo::webhook::WebhookSecret;
+    ///
+    /// let secret = WebhookSecret::new("whsec_9f8e7d")?;
+    /// # let _ = secret;
+    /// # Ok::<(), qyvo::webhook::WebhookError>(())
+    /// ```
+    pub fn new(secret: &str) -> Result<Self, WebhookError> {
+        let secret = secret.trim();
+        if secret.is_empty() {
+            return Err(WebhookError::InvalidSecret {
+                reason: "it is empty",
+            });
+        }
+        let keyed = HmacSha256::new_from_slice(secret.as_bytes()).map_err(|_| {
+            WebhookError::InvalidSecret {
+                reason: "hmac-sha256 rejects the key",
+            }
+        })?;
+        Ok(Self { keyed })
+    }
+
+    /// The tag of `"{timestamp}.{body}"` (the INFERRED signed string).
+    fn tag(&self, timestamp: i64, body: &[u8]) -> HmacSha256 {
+        let mut mac = self.keyed.clone();
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        mac
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(<redacted>)")
+    }
+}
+
+impl FromStr for WebhookSecret {
+    type Err = WebhookError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+impl TryFrom<&str> for WebhookSecret {
+    type Error = WebhookError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl TryFrom<String> for WebhookSecret {
+    type Error = WebhookError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(&value)
+    }
+}
+
+impl<'de> Deserialize<'de> for WebhookSecret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::new(&text).map_err(de::Error::custom)
+    }
+}
+
+/// A parsed `X-Qyvo-Signature` header: `t=<unix seconds>,v1=<hex>[,v1=<hex>…]`.
+///
+/// Elements are separated by commas (spaces around them are ignored) and may come in any
+/// order. Exactly one `t` is required, as an optionally negative whole number of unix seconds;
+/// at least one `v1`, each 64 hexadecimal digits in either case (several appear while a secret
+/// is being rotated). Elements with any other key, such as `v0`, are ignored. Anything else is
+/// [`WebhookError::MalformedSignature`].
+///
+/// `Display` writes the canonical form, lowercase hex, which parses back to the same value.
+///
+/// # Example
+///
+/// ```
+/// use qyvo::webhook::SignatureHeader;
+///
+/// let v1 = "ab".repeat(32);
+/// let header: SignatureHeader = format!("t=1717243200, v0=legacy, v1={v1}").parse()?;
+/// assert_eq!(header.timestamp(), 1_717_243_200);
+/// assert_eq!(header.signatures(), &[[0xab; 32]]);
+/// assert_eq!(header.to_string(), format!("t=1717243200,v1={v1}"));
+/// # Ok::<(), qyvo::webhook::WebhookError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SignatureHeader {
+    /// The `t` value, unix seconds.
+    timestamp: i64,
+    /// The `v1` values, in header order; never empty.
+    signatures: Vec<Tag>,
+}
+
+impl SignatureHeader {
+    /// The signing time, in unix seconds (the `t` element).
+    pub fn timestamp(&self) -> i64 {
+        self.timestamp
+    }
+
+    /// The `v1` HMAC-SHA256 tags, in header order; at least one.
+    pub fn signatures(&self) -> &[[u8; 32]] {
+        &self.signatures
+    }
+}
+
+impl FromStr for SignatureHeader {
+    type Err = WebhookError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let malformed = |reason| WebhookError::MalformedSignature { reason };
+        if s.trim().is_empty() {
+            return Err(malformed(MalformedReason::Empty));
+        }
+        let mut timestamp = None;
+        let mut signatures = Vec::new();
+        for element in s.split(',') {
+            let (key, value) = element
+                .trim()
+                .split_once('=')
+                .ok_or(malformed(MalformedReason::NotKeyValue))?;
+            match key {
+                "t" => {
+                    let t = parse_unix_seconds(value)
+                        .ok_or(malformed(MalformedReason::InvalidTimestamp))?;
+                    if timestamp.replace(t).is_some() {
+                        return Err(malformed(MalformedReason::DuplicateTimestamp));
+                    }
+                }
+                "v1" => {
+                    signatures.push(decode_tag(value).ok_or(malformed(MalformedReason::InvalidV1))?)
+                }
+                _ => {}
+            }
+        }
+        let timestamp = timestamp.ok_or(malformed(MalformedReason::MissingTimestamp))?;
+        if signatures.is_empty() {
+            return Err(malformed(MalformedReason::MissingV1));
+        }
+        Ok(Self {
+            timestamp,
+            signatures,
+        })
+    }
+}
+
+impl fmt::Display for SignatureHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "t={}", self.timestamp)?;
+        for tag in &self.signatures {
+            f.write_str(",v1=")?;
+            for byte in tag {
+                write!(f, "{byte:02x}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `-?[0-9]+` as an `i64`; `None` for anything else (including `+5` and overflow).
+fn parse_unix_seconds(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Exactly 64 hex digits (either case) as a tag; `None` for anything else.
+///
+/// Hand-rolled rather than a `hex` dependency: the only input is one fixed-size tag.
+fn decode_tag(text: &str) -> Option<Tag> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 2 * TAG_LEN {
+        return None;
+    }
+    let mut tag = [0; TAG_LEN];
+    for (out, pair) in tag.iter_mut().zip(bytes.chunks_exact(2)) {
+        *out = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+    }
+    Some(tag)
+}
+
+/// The value of one hexadecimal digit.
+fn hex_digit(byte: u8) -> Option<u8> {
+    char::from(byte)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// Builds the `X-Qyvo-Signature` value Qyvo would send for `body` signed at `timestamp`.
+///
+/// The signed string is `"{timestamp}.{body}"`, HMAC-SHA256 with the secret, hex-encoded as the
+/// single `v1` value. That string is INFERRED (Stripe's scheme, which the header format copies);
+/// the docs are cut before they name it. Use this to test your own endpoint.
+///
+/// # Example
+///
+/// ```
+/// use qyvo::webhook::{Verifier, WebhookSecret, sign};
+///
+/// let secret: WebhookSecret = "whsec_example".parse()?;
+/// let body = br#"{"event":"webhook.test","webhook_id":"wh_1"}"#;
+/// let now = chrono::Utc::now();
+/// let header = sign(&secret, now.timestamp(), body);
+/// assert!(header.starts_with(&format!("t={},v1=", now.timestamp())));
+/// Verifier::new(secret).verify_at(Some(&header), body, now)?;
+/// # Ok::<(), qyvo::webhook::WebhookError>(())
+/// ```
+pub fn sign(secret: &WebhookSecret, timestamp: i64, body: &[u8]) -> String {
+    let tag: Tag = secret.tag(timestamp, body).finalize().into_bytes().into();
+    SignatureHeader {
+        timestamp,
+        signatures: vec![tag],
+    }
+    .to_string()
+}
+
+/// Checks `X-Qyvo-Signature` headers against one or more secrets, within a time tolerance.
+///
+/// A delivery is authentic when any `v1` value of the header equals, in constant time, the
+/// HMAC-SHA256 of `"{t}.{raw body}"` under any of the secrets (several secrets let you accept
+/// both the old and the new one while rotating). The signature is checked first, then the
+/// timestamp: a [`WebhookError::StaleTimestamp`] or [`WebhookError::FutureTimestamp`] therefore
+/// always concerns an authentic but replayed or clock-skewed delivery. The tolerance applies in
+/// both directions and defaults to [`Verifier::DEFAULT_TOLERANCE`] (five minutes).
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use qyvo::webhook::{Verifier, WebhookError, WebhookSecret, sign};
+///
+/// let old: WebhookSecret = "whsec_old".parse()?;
+/// let new: WebhookSecret = "whsec_new".parse()?;
+/// let verifier = Verifier::new(new).with_secret(old.clone()).with_tolerance(Duration::from_secs(60));
+///
+/// let now = chrono::Utc::now();
+/// let body = b"{}";
+/// verifier.verify_at(Some(&sign(&old, now.timestamp(), body)), body, now)?;
+///
+/// let late = sign(&old, now.timestamp() - 61, body);
+/// assert!(matches!(
+///     verifier.verify_at(Some(&late), body, now),
+///     Err(WebhookError::StaleTimestamp { age_secs: 61, tolerance_secs: 60 })
+/// ));
+/// # Ok::<(), WebhookError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    /// Every secret accepted; never empty.
+    secrets: Vec<WebhookSecret>,
+    /// How far the signed time may be from now, either way.
+    tolerance: Duration,
+}
+
+impl Verifier {
+    /// The default timestamp tolerance: 300 seconds, before or after now (the docs give none;
+    /// five minutes is Stripe's default).
+    pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+    /// A verifier for one secret with the default tolerance.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use qyvo::webhook::Verifier;
+    ///
+    /// let verifier = Verifier::new("whsec_example".parse()?);
+    /// assert_eq!(verifier.tolerance(), Verifier::DEFAULT_TOLERANCE);
+    /// # Ok::<(), qyvo::webhook::WebhookError>(())
+    /// ```
+    pub fn new(secret: WebhookSecret) -> Self {
+        Self {
+            secrets: vec![secret],
+            tolerance: Self::DEFAULT_TOLERANCE,
+        }
+    }
+
+    /// Also accepts signatures made with `secret`, e.g. the previous one during a rotation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use qyvo::webhook::{Verifier, WebhookSecret};
+    ///
+    /// let verifier = Verifier::new("whsec_new".parse()?).with_secret("whsec_old".parse()?);
+    /// # let _ = verifier;
+    /// # Ok::<(), qyvo::webhook::WebhookError>(())
+    /// ```
+    pub fn with_secret(mut self, secret: WebhookSecret) -> Self {
+        self.secrets.push(secret);
+        self
+    }
+
+    /// Sets how far the signed timestamp may lie from now, in either direction.
+    ///
+    /// Whole seconds count; sub-second parts are dropped. [`Duration::ZERO`] demands the very
+    /// same second.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use qyvo::webhook::Verifier;
+    ///
+    /// let verifier = Verifier::new("whsec_example".parse()?).with_tolerance(Duration::from_secs(30));
+    /// assert_eq!(verifier.tolerance(), Duration::from_secs(30));
+    /// # Ok::<(), qyvo::webhook::WebhookError>(())
+    /// ```
+    pub fn with_tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = Duration::from_secs(tolerance.as_secs());
+        self
+    }
+
+    /// The timestamp tolerance in force.
+    pub fn tolerance(&self) -> Duration {
+        self.tolerance
+    }
+
+    /// Verifies a delivery against the system clock.
+    ///
+    /// `signature` is the `X-Qyvo-Signature` header value (`None` when absent), `body` the raw
+    /// request body, byte for byte as received. See [`Verifier::verify_at`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use qyvo::webhook::{Verifier, WebhookSecret, sign};
+    ///
+    /// let secret: WebhookSecret = "whsec_example".parse()?;
+    /// let body = b"{}";
+    /// let header = sign(&secret, chrono::Utc::now().timestamp(), body);
+    /// Verifier::new(secret).verify(Some(&header), body)?;
+    /// # Ok::<(), qyvo::webhook::WebhookError>(())
+    /// ```
+    pub fn verify(&self, signature: Option<&str>, body: &[u8]) -> Result<(), WebhookError> {
+        self.verify_at(signature, body, Utc::now())
+    }
+
+    /// Verifies a delivery as if the time were `now` (deterministic, for tests).
+    ///
+    /// Fails with [`WebhookError::MissingSignature`], [`WebhookError::MalformedSignature`],
+    /// [`WebhookError::BadSignature`], then [`WebhookError::StaleTimestamp`] or
+    /// [`WebhookError::FutureTimestamp`], in that order of checking.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::TimeZone;
+    /// use qyvo::webhook::{Verifier, WebhookError, WebhookSecret, sign};
+    ///
+    /// let secret: WebhookSecret = "whsec_example".parse()?;
+    /// let now = chrono::Utc.timestamp_opt(1_717_243_200, 0).unwrap();
+    /// let header = sign(&secret, 1_717_243_200 + 301, b"{}");
+    /// assert!(matches!(
+    ///     Verifier::new(secret).verify_at(Some(&header), b"{}", now),
+    ///     Err(WebhookError::FutureTimestamp { ahead_secs: 301, tolerance_secs: 300 })
+    /// ));
+    /// # Ok::<(), WebhookError>(())
+    /// ```
+    pub fn verify_at(
+        &self,
+        signature: Option<&str>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), WebhookError> {
+        let header: SignatureHeader = signature.ok_or(WebhookError::MissingSignature)?.parse()?;
+        let authentic = self.secrets.iter().any(|secret| {
+            let expected = secret.tag(header.timestamp, body);
+            header
+                .signatures
+                .iter()
+                .any(|tag| expected.clone().verify_slice(tag).is_ok())
+        });
+        if !authentic {
+            return Err(WebhookError::BadSignature);
+        }
+        self.check_age(header.timestamp, now.timestamp())
+    }
+
+    /// Accepts `signed` when it lies within the tolerance of `now`, either way.
+    fn check_age(&self, signed: i64, now: i64) -> Result<(), WebhookError> {
+        let tolerance_secs = self.tolerance.as_secs();
+        let age = i128::from(now) - i128::from(signed);
+        let saturate = |secs: i128| u64::try_from(secs).unwrap_or(u64::MAX);
+        if age > i128::from(tolerance_secs) {
+            Err(WebhookError::StaleTimestamp {
+                age_secs: saturate(age),
+                tolerance_secs,
+            })
+        } else if -age > i128::from(tolerance_secs) {
+            Err(WebhookError::FutureTimestamp {
+                ahead_secs: saturate(-age),
+                tolerance_secs,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Verifies a delivery against the system clock and decodes its event: the one call a web
+    /// handler needs.
+    ///
+    /// Reads the first `X-Qyvo-Signature` header of `headers` (the `http` crate's map, which
+    /// axum, hyper, reqwest and warp share). Answer `401` when the error
+    /// [`is_signature_error`](WebhookError::is_signature_error), `400` otherwise.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use qyvo::webhook::{SIGNATURE_HEADER, Verifier, WebhookEvent, WebhookSecret, sign};
+    ///
+    /// let secret: WebhookSecret = "whsec_example".parse()?;
+    /// let body = br#"{"event":"webhook.test","webhook_id":"wh_1","timestamp":1717243200}"#;
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert(SIGNATURE_HEADER, sign(&secret, chrono::Utc::now().timestamp(), body).parse()?);
+    ///
+    /// let event = Verifier::new(secret).verify_and_parse(&headers, body)?;
+    /// assert_eq!(event.event_name(), "webhook.test");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify_and_parse(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookEvent, WebhookError> {
+        self.verify_and_parse_at(headers, body, Utc::now())
+    }
+
+    /// [`Verifier::verify_and_parse`] as if the time were `now` (deterministic, for tests).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use qyvo::webhook::{SIGNATURE_HEADER, Verifier, WebhookError, WebhookSecret, sign};
+    ///
+    /// let secret: WebhookSecret = "whsec_example".parse()?;
+    /// let now = chrono::Utc::now();
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert(SIGNATURE_HEADER, sign(&secret, now.timestamp(), b"not json").parse()?);
+    ///
+    /// let err = Verifier::new(secret).verify_and_parse_at(&headers, b"not json", now).unwrap_err();
+    /// assert!(matches!(err, WebhookError::InvalidPayload { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify_and_parse_at(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<WebhookEvent, WebhookError> {
+        let signature = headers
+            .get(SIGNATURE_HEADER)
+            .map(|value| {
+                value
+                    .to_str()
+                    .map_err(|_| WebhookError::MalformedSignature {
+                        reason: MalformedReason::NotText,
+                    })
+            })
+            .transpose()?;
+        self.verify_at(signature, body, now)?;
+        WebhookEvent::from_slice(body)
+    }
+}
