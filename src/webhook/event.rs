@@ -440,3 +440,286 @@ fn from_float_seconds(secs: f64) -> Option<DateTime<Utc>> {
     let nanos = ((secs - whole) * 1e9).round().clamp(0.0, 999_999_999.0);
     DateTime::from_timestamp(whole as i64, nanos as u32)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn at(secs: i64) -> Option<DateTime<Utc>> {
+        Some(Utc.timestamp_opt(secs, 0).unwrap())
+    }
+
+    fn parse(body: Value) -> WebhookEvent {
+        WebhookEvent::from_slice(body.to_string().as_bytes()).unwrap()
+    }
+
+    fn error_path(body: &str) -> String {
+        match WebhookEvent::from_slice(body.as_bytes()) {
+            Err(WebhookError::InvalidPayload { path, .. }) => path,
+            other => panic!("expected InvalidPayload, got {other:?}"),
+        }
+    }
+
+    fn inbound() -> Value {
+        json!({
+            "id": "01J0AB", "direction": "inbound", "type": "text",
+            "content": {"body": "Hi", "emoji": "👋"}, "status": "received",
+            "contact_phone": "+14155550123", "contact_email": null,
+            "created_at": "2024-06-01T12:00:00Z", "future_field": 1
+        })
+    }
+
+    #[test]
+    fn decodes_webhook_test_with_unknown_fields() {
+        let event = parse(json!({
+            "event": "webhook.test", "webhook_id": "wh_1",
+            "timestamp": "2024-06-01T12:00:00+00:00", "extra": {"nested": [1]}
+        }));
+        assert_eq!(
+            event,
+            WebhookEvent::Test {
+                webhook_id: "wh_1".into(),
+                timestamp: at(1_717_243_200)
+            }
+        );
+        assert_eq!(event.event_name(), "webhook.test");
+    }
+
+    #[test]
+    fn decodes_message_received() {
+        let event = parse(json!({
+            "event": "message.received", "timestamp": 1_717_243_200, "tenant_id": 42,
+            "message": inbound(),
+            "contact": {"id": "c1", "phone": "+14155550123", "name": null, "tags": ["vip"]}
+        }));
+        let WebhookEvent::MessageReceived {
+            timestamp,
+            tenant_id,
+            message,
+            contact,
+        } = &event
+        else {
+            panic!("{event:?}")
+        };
+        assert_eq!(*timestamp, at(1_717_243_200));
+        assert_eq!(tenant_id, "42");
+        assert_eq!(message.id, "01J0AB");
+        assert_eq!(message.type_, "text");
+        assert_eq!(
+            message.content.as_ref().and_then(|c| c.body.as_deref()),
+            Some("Hi")
+        );
+        assert_eq!(contact.id.as_deref(), Some("c1"));
+        assert_eq!(contact.phone.as_deref(), Some("+14155550123"));
+        assert_eq!(contact.name, None);
+        assert_eq!(
+            contact.extra,
+            BTreeMap::from([("tags".into(), json!(["vip"]))])
+        );
+        assert_eq!(event.event_name(), "message.received");
+    }
+
+    #[test]
+    fn contact_is_optional_and_lenient() {
+        for contact in [json!(null), json!({})] {
+            let event = parse(json!({
+                "event": "message.received", "tenant_id": "t1",
+                "message": inbound(), "contact": contact
+            }));
+            assert!(
+                matches!(&event, WebhookEvent::MessageReceived { contact, timestamp: None, .. } if *contact == WebhookContact::default()),
+                "{event:?}"
+            );
+        }
+        let event = parse(json!({
+            "event": "message.received", "tenant_id": "t1", "message": inbound(),
+            "contact": {"id": 7, "phone": 14_155_550_123_u64, "email": false}
+        }));
+        let WebhookEvent::MessageReceived { contact, .. } = event else {
+            panic!()
+        };
+        assert_eq!(contact.id.as_deref(), Some("7"));
+        assert_eq!(contact.phone.as_deref(), Some("14155550123"));
+        assert_eq!(contact.email.as_deref(), Some("false"));
+    }
+
+    #[test]
+    fn decodes_each_status() {
+        for status in DeliveryStatus::ALL {
+            let event = parse(json!({
+                "event": status.event_name(), "message_id": "m1",
+                "whatsapp_message_id": "wamid.1", "timestamp": "1717243200", "unknown": true
+            }));
+            assert_eq!(
+                event,
+                WebhookEvent::MessageStatus(MessageStatusEvent {
+                    status,
+                    message_id: "m1".into(),
+                    whatsapp_message_id: Some("wamid.1".into()),
+                    timestamp: at(1_717_243_200),
+                    error_code: None,
+                    error_message: None,
+                })
+            );
+            assert_eq!(event.event_name(), format!("message.status.{status}"));
+        }
+    }
+
+    #[test]
+    fn failed_error_code_is_text_whether_number_or_string() {
+        for (code, expected) in [
+            (json!(131_047), "131047"),
+            (json!("131047"), "131047"),
+            (json!(1.5), "1.5"),
+        ] {
+            let WebhookEvent::MessageStatus(failed) = parse(json!({
+                "event": "message.status.failed", "message_id": "m1",
+                "error_code": code, "error_message": "Re-engagement message"
+            })) else {
+                panic!()
+            };
+            assert_eq!(failed.error_code.as_deref(), Some(expected));
+            assert_eq!(
+                failed.error_message.as_deref(),
+                Some("Re-engagement message")
+            );
+            assert_eq!(failed.whatsapp_message_id, None);
+        }
+    }
+
+    #[test]
+    fn unknown_event_keeps_raw_json() {
+        let raw = json!({"event": "campaign.sent", "campaign": {"id": 1}});
+        let event = parse(raw.clone());
+        assert_eq!(
+            event,
+            WebhookEvent::Unknown {
+                event: "campaign.sent".into(),
+                raw
+            }
+        );
+        assert_eq!(event.event_name(), "campaign.sent");
+        // Escapes in the name decode (the envelope borrows only when it can).
+        let escaped = WebhookEvent::from_slice(br#"{"event":"a\u002eb"}"#).unwrap();
+        assert_eq!(escaped.event_name(), "a.b");
+    }
+
+    #[test]
+    fn timestamp_forms() {
+        let cases = [
+            (json!("2024-06-01T12:00:00Z"), at(1_717_243_200)),
+            (json!("2024-06-01T14:00:00+02:00"), at(1_717_243_200)),
+            (json!("2024-06-01T12:00:00.000000Z"), at(1_717_243_200)),
+            (json!("2024-06-01 12:00:00"), at(1_717_243_200)),
+            (json!(1_717_243_200), at(1_717_243_200)),
+            (json!(" 1717243200 "), at(1_717_243_200)),
+            (
+                json!(1_717_243_200.25),
+                Some(Utc.timestamp_opt(1_717_243_200, 250_000_000).unwrap()),
+            ),
+            (json!(null), None),
+            (json!("yesterday"), None),
+            (json!("2024-06-01"), None),
+            (json!(true), None),
+            (json!({"seconds": 1}), None),
+            (json!(u64::MAX), None),
+            (json!(1e300), None),
+            (json!(i64::MAX), None),
+        ];
+        for (timestamp, expected) in cases {
+            let event =
+                parse(json!({"event": "webhook.test", "webhook_id": "w", "timestamp": timestamp}));
+            assert!(
+                matches!(&event, WebhookEvent::Test { timestamp, .. } if *timestamp == expected),
+                "{event:?}"
+            );
+        }
+        let event = parse(json!({"event": "webhook.test", "webhook_id": "w"}));
+        assert!(matches!(
+            event,
+            WebhookEvent::Test {
+                timestamp: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn schema_mismatch_is_an_error_with_a_path() {
+        assert_eq!(error_path(r#"{"event":"message.status.sent"}"#), ".");
+        assert_eq!(
+            error_path(r#"{"event":"message.status.read","message_id":{"a":1}}"#),
+            "message_id"
+        );
+        assert_eq!(
+            error_path(r#"{"event":"webhook.test","webhook_id":true}"#),
+            "webhook_id"
+        );
+        let bad_message = json!({
+            "event": "message.received", "tenant_id": "t",
+            "message": {"id": "m", "type": "text", "created_at": "not a date"}
+        });
+        assert_eq!(error_path(&bad_message.to_string()), "message.created_at");
+        let bad_contact = json!({
+            "event": "message.received", "tenant_id": "t", "message": inbound(), "contact": "+14155550123"
+        });
+        let err = WebhookEvent::from_slice(bad_contact.to_string().as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), "invalid webhook payload at `contact`");
+        assert!(std::error::Error::source(&err).is_some());
+        assert!(!err.to_string().contains("4155550123"));
+    }
+
+    #[test]
+    fn not_an_event_is_an_error() {
+        for body in [
+            "",
+            "{",
+            "[]",
+            "42",
+            "{}",
+            r#"{"event":1}"#,
+            r#"{"event":null}"#,
+            r#"{"event":"x"} trailing"#,
+            "\u{feff}{}",
+        ] {
+            let err = WebhookEvent::from_slice(body.as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, WebhookError::InvalidPayload { .. }),
+                "{body:?}: {err:?}"
+            );
+        }
+        assert_eq!(error_path(r#"{"event":1}"#), "event");
+    }
+
+    proptest! {
+        #[test]
+        fn from_slice_never_panics(body in any::<Vec<u8>>()) {
+            let _ = WebhookEvent::from_slice(&body);
+        }
+
+        #[test]
+        fn from_slice_never_panics_on_near_miss_json(
+            event in "webhook\\.test|message\\.received|message\\.status\\.(sent|read|failed)|[a-z.]{0,12}",
+            key in "[a-z_]{1,20}",
+            value in prop_oneof![
+                Just(json!(null)), any::<i64>().prop_map(Value::from), any::<f64>().prop_map(Value::from),
+                any::<String>().prop_map(Value::from), any::<bool>().prop_map(Value::from),
+                Just(json!({"id": "m", "type": "text", "created_at": "2024-06-01T12:00:00Z"})),
+            ],
+        ) {
+            let body = json!({"event": event, "webhook_id": "w", "tenant_id": "t", "message_id": "m", key: value});
+            let _ = WebhookEvent::from_slice(body.to_string().as_bytes());
+        }
+
+        #[test]
+        fn integer_timestamps_in_range_decode(secs in -8_000_000_000_i64..8_000_000_000) {
+            let event = parse(json!({"event": "webhook.test", "webhook_id": "w", "timestamp": secs}));
+            let decoded = matches!(event, WebhookEvent::Test { timestamp: Some(t), .. } if t.timestamp() == secs);
+            prop_assert!(decoded);
+        }
+    }
+}

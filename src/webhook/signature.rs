@@ -526,3 +526,322 @@ impl Verifier {
         WebhookEvent::from_slice(body)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NOW: i64 = 1_717_243_200;
+    const BODY: &[u8] = br#"{"event":"webhook.test","webhook_id":"wh_1"}"#;
+
+    fn secret(text: &str) -> WebhookSecret {
+        text.parse().unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.timestamp_opt(NOW, 0).unwrap()
+    }
+
+    fn verifier() -> Verifier {
+        Verifier::new(secret("whsec_test"))
+    }
+
+    /// A verification case: name, header, body, and the expected outcome.
+    type Case<'a> = (&'a str, Option<&'a str>, &'a [u8], Result<(), &'a str>);
+
+    fn hex_of(header: &str) -> &str {
+        header.split_once(",v1=").unwrap().1
+    }
+
+    /// A known-answer vector computed independently:
+    /// `openssl dgst -sha256 -hmac whsec_test` over `1717243200.` followed by [`BODY`].
+    #[test]
+    fn signs_t_dot_body_with_hmac_sha256() {
+        assert_eq!(
+            sign(&secret("whsec_test"), NOW, BODY),
+            "t=1717243200,v1=63be750a0663d235bf4499d349bba1eaa159078122b80d0e15e40d1cb4a02b96"
+        );
+    }
+
+    #[test]
+    fn secret_is_trimmed_and_never_blank() {
+        assert_eq!(
+            sign(&secret(" whsec_test\n"), NOW, BODY),
+            sign(&secret("whsec_test"), NOW, BODY)
+        );
+        for blank in ["", "  ", "\n"] {
+            let err = blank.parse::<WebhookSecret>().unwrap_err();
+            assert_eq!(err.to_string(), "invalid webhook secret: it is empty");
+        }
+        let from_json: WebhookSecret = serde_json::from_str("\"whsec_test\"").unwrap();
+        assert_eq!(
+            sign(&from_json, NOW, BODY),
+            sign(&secret("whsec_test"), NOW, BODY)
+        );
+        assert!(serde_json::from_str::<WebhookSecret>("\"\"").is_err());
+        assert!(WebhookSecret::try_from(String::from("x")).is_ok());
+        assert!(WebhookSecret::try_from("").is_err());
+    }
+
+    #[test]
+    fn secret_never_shows_in_debug_or_errors() {
+        let secret = secret("whsec_supersecret");
+        let verifier = Verifier::new(secret.clone());
+        let shown = format!("{secret:?} {verifier:?}");
+        assert!(!shown.contains("supersecret"), "{shown}");
+        assert!(shown.contains("WebhookSecret(<redacted>)"));
+        let err = verifier
+            .verify_at(Some("t=1,v1=zz"), BODY, now())
+            .unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn verification_table() {
+        let good = sign(&secret("whsec_test"), NOW, BODY);
+        let other = sign(&secret("whsec_other"), NOW, BODY);
+        let v1 = hex_of(&good).to_owned();
+        let other_v1 = hex_of(&other).to_owned();
+        let upper = format!("t={NOW},v1={}", v1.to_uppercase());
+        let spaced = format!(" v0=legacy , v1={v1} , t={NOW} ");
+        let rotated = format!("t={NOW},v1={other_v1},v1={v1}");
+        let stale = sign(&secret("whsec_test"), NOW - 301, BODY);
+        let edge_old = sign(&secret("whsec_test"), NOW - 300, BODY);
+        let future = sign(&secret("whsec_test"), NOW + 301, BODY);
+        let edge_future = sign(&secret("whsec_test"), NOW + 300, BODY);
+        let tampered = br#"{"event":"webhook.test","webhook_id":"wh_2"}"#;
+        let short = format!("t={NOW},v1={}", &v1[..62]);
+        let dup_t = format!("t={NOW},t={NOW},v1={v1}");
+        let no_t = format!("v1={v1}");
+        let plus_t = format!("t=+{NOW},v1={v1}");
+        let only_v0 = format!("t={NOW},v0={v1}");
+        let trailing_comma = format!("{good},");
+
+        use MalformedReason as R;
+        let cases: Vec<Case<'_>> = vec![
+            ("good", Some(&good), BODY, Ok(())),
+            ("uppercase hex", Some(&upper), BODY, Ok(())),
+            ("any order, spaces, v0 ignored", Some(&spaced), BODY, Ok(())),
+            ("second v1 matches", Some(&rotated), BODY, Ok(())),
+            ("exactly tolerance old", Some(&edge_old), BODY, Ok(())),
+            ("exactly tolerance ahead", Some(&edge_future), BODY, Ok(())),
+            ("tampered body", Some(&good), tampered, Err("bad")),
+            ("wrong secret", Some(&other), BODY, Err("bad")),
+            ("stale", Some(&stale), BODY, Err("stale")),
+            ("future", Some(&future), BODY, Err("future")),
+            ("missing", None, BODY, Err("missing")),
+            ("empty", Some(""), BODY, Err("Empty")),
+            ("blank", Some("  "), BODY, Err("Empty")),
+            ("t=abc", Some("t=abc,v1=00"), BODY, Err("InvalidTimestamp")),
+            ("t=+n", Some(&plus_t), BODY, Err("InvalidTimestamp")),
+            ("t empty", Some("t=,v1=00"), BODY, Err("InvalidTimestamp")),
+            (
+                "t overflow",
+                Some("t=99999999999999999999,v1=00"),
+                BODY,
+                Err("InvalidTimestamp"),
+            ),
+            ("v1=zz", Some("t=1,v1=zz"), BODY, Err("InvalidV1")),
+            ("v1 too short", Some(&short), BODY, Err("InvalidV1")),
+            ("duplicate t", Some(&dup_t), BODY, Err("DuplicateTimestamp")),
+            ("no t", Some(&no_t), BODY, Err("MissingTimestamp")),
+            ("no v1", Some("t=1"), BODY, Err("MissingV1")),
+            ("only v0", Some(&only_v0), BODY, Err("MissingV1")),
+            ("no equals", Some("t1717243200"), BODY, Err("NotKeyValue")),
+            (
+                "trailing comma",
+                Some(&trailing_comma),
+                BODY,
+                Err("NotKeyValue"),
+            ),
+        ];
+        for (name, header, body, expected) in cases {
+            let got = verifier().verify_at(header, body, now());
+            let outcome = match &got {
+                Ok(()) => Ok(()),
+                Err(WebhookError::BadSignature) => Err("bad"),
+                Err(WebhookError::MissingSignature) => Err("missing"),
+                Err(WebhookError::StaleTimestamp {
+                    age_secs: 301,
+                    tolerance_secs: 300,
+                }) => Err("stale"),
+                Err(WebhookError::FutureTimestamp {
+                    ahead_secs: 301,
+                    tolerance_secs: 300,
+                }) => Err("future"),
+                Err(WebhookError::MalformedSignature { reason }) => Err(match reason {
+                    R::Empty => "Empty",
+                    R::NotText => "NotText",
+                    R::NotKeyValue => "NotKeyValue",
+                    R::InvalidTimestamp => "InvalidTimestamp",
+                    R::DuplicateTimestamp => "DuplicateTimestamp",
+                    R::MissingTimestamp => "MissingTimestamp",
+                    R::InvalidV1 => "InvalidV1",
+                    R::MissingV1 => "MissingV1",
+                }),
+                Err(other) => panic!("{name}: unexpected {other:?}"),
+            };
+            assert_eq!(outcome, expected, "{name}: {got:?}");
+            if let Err(err) = got {
+                assert!(err.is_signature_error(), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn several_secrets_accept_either() {
+        let rotating = verifier().with_secret(secret("whsec_old"));
+        for text in ["whsec_test", "whsec_old"] {
+            let header = sign(&secret(text), NOW, BODY);
+            rotating.verify_at(Some(&header), BODY, now()).unwrap();
+        }
+        let header = sign(&secret("whsec_neither"), NOW, BODY);
+        assert!(matches!(
+            rotating.verify_at(Some(&header), BODY, now()),
+            Err(WebhookError::BadSignature)
+        ));
+    }
+
+    #[test]
+    fn signature_is_checked_before_the_timestamp() {
+        let forged_and_stale = format!("t={},v1={}", NOW - 10_000, "00".repeat(32));
+        assert!(matches!(
+            verifier().verify_at(Some(&forged_and_stale), BODY, now()),
+            Err(WebhookError::BadSignature)
+        ));
+    }
+
+    #[test]
+    fn tolerance_is_configurable_and_whole_seconds() {
+        let strict = verifier().with_tolerance(Duration::from_millis(10_900));
+        assert_eq!(strict.tolerance(), Duration::from_secs(10));
+        let ok = sign(&secret("whsec_test"), NOW - 10, BODY);
+        strict.verify_at(Some(&ok), BODY, now()).unwrap();
+        let late = sign(&secret("whsec_test"), NOW - 11, BODY);
+        let err = strict.verify_at(Some(&late), BODY, now()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "webhook signature is 11s old, beyond the 10s tolerance"
+        );
+        let zero = verifier().with_tolerance(Duration::ZERO);
+        zero.verify_at(Some(&sign(&secret("whsec_test"), NOW, BODY)), BODY, now())
+            .unwrap();
+        let ahead = sign(&secret("whsec_test"), NOW + 1, BODY);
+        let err = zero.verify_at(Some(&ahead), BODY, now()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "webhook signature is dated 1s in the future, beyond the 0s tolerance"
+        );
+    }
+
+    #[test]
+    fn extreme_timestamps_saturate() {
+        for t in [i64::MIN, i64::MAX] {
+            let header = sign(&secret("whsec_test"), t, BODY);
+            assert_eq!(header.parse::<SignatureHeader>().unwrap().timestamp(), t);
+            let err = verifier()
+                .verify_at(Some(&header), BODY, now())
+                .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    WebhookError::StaleTimestamp { age_secs, .. }
+                    | WebhookError::FutureTimestamp { ahead_secs: age_secs, .. }
+                    if age_secs > 9_000_000_000_000_000_000
+                ),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn header_display_round_trips() {
+        let text = format!("t=-5,v1={},v1={}", "0f".repeat(32), "a0".repeat(32));
+        let header: SignatureHeader = text.parse().unwrap();
+        assert_eq!(header.timestamp(), -5);
+        assert_eq!(header.signatures(), &[[0x0f; 32], [0xa0; 32]]);
+        assert_eq!(header.to_string(), text);
+    }
+
+    #[test]
+    fn verify_and_parse_reads_the_header_map() {
+        let mut headers = http::HeaderMap::new();
+        let err = verifier()
+            .verify_and_parse_at(&headers, BODY, now())
+            .unwrap_err();
+        assert!(matches!(err, WebhookError::MissingSignature));
+
+        headers.insert(
+            SIGNATURE_HEADER,
+            http::HeaderValue::from_bytes(b"t=1,v1=\xff").unwrap(),
+        );
+        let err = verifier()
+            .verify_and_parse_at(&headers, BODY, now())
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            WebhookError::MalformedSignature {
+                reason: MalformedReason::NotText
+            }
+        ));
+
+        let signed = sign(&secret("whsec_test"), NOW, BODY);
+        headers.insert("X-Qyvo-Signature", signed.parse().unwrap());
+        let event = verifier()
+            .verify_and_parse_at(&headers, BODY, now())
+            .unwrap();
+        assert_eq!(event.event_name(), "webhook.test");
+
+        let not_json = b"{\"event\":";
+        let signed = sign(&secret("whsec_test"), NOW, not_json);
+        headers.insert(SIGNATURE_HEADER, signed.parse().unwrap());
+        let err = verifier()
+            .verify_and_parse_at(&headers, not_json, now())
+            .unwrap_err();
+        assert!(matches!(err, WebhookError::InvalidPayload { .. }));
+        assert!(!err.is_signature_error());
+    }
+
+    proptest! {
+        #[test]
+        fn header_parsing_and_verification_never_panic(header in any::<String>(), body in any::<Vec<u8>>()) {
+            let _ = header.parse::<SignatureHeader>();
+            let result = verifier().verify_at(Some(&header), &body, now());
+            prop_assert!(result.is_err());
+        }
+
+        #[test]
+        fn header_like_strings_never_panic(
+            t in "-?[0-9]{0,21}|[a-z+]{0,3}",
+            v1 in "[0-9a-fA-Fxz]{0,66}",
+            extra in "(,[a-z0-9]{0,3}=?[0-9a-f]{0,4}){0,3}",
+        ) {
+            let header = format!("t={t},v1={v1}{extra}");
+            let _ = header.parse::<SignatureHeader>();
+            prop_assert!(verifier().verify_at(Some(&header), BODY, now()).is_err());
+        }
+
+        #[test]
+        fn sign_then_verify_round_trips(body in any::<Vec<u8>>(), skew in -300_i64..=300, key in "[ -~]{1,40}") {
+            prop_assume!(!key.trim().is_empty());
+            let secret = secret(&key);
+            let header = sign(&secret, NOW + skew, &body);
+            prop_assert!(Verifier::new(secret).verify_at(Some(&header), &body, now()).is_ok());
+        }
+
+        #[test]
+        fn flipping_any_body_byte_fails(body in prop::collection::vec(any::<u8>(), 1..256), index in any::<prop::sample::Index>(), flip in 1_u8..=255) {
+            let header = sign(&secret("whsec_test"), NOW, &body);
+            let mut tampered = body.clone();
+            let i = index.index(tampered.len());
+            tampered[i] ^= flip;
+            prop_assert!(matches!(
+                verifier().verify_at(Some(&header), &tampered, now()),
+                Err(WebhookError::BadSignature)
+            ));
+        }
+    }
+}
