@@ -152,7 +152,8 @@ pub enum MalformedReason {
     NotText,
     /// A comma-separated element is not `key=value`.
     NotKeyValue,
-    /// The `t` value is not a whole number of unix seconds.
+    /// The `t` value is not a whole number of unix seconds written canonically (no `+`, no
+    /// leading zeros).
     InvalidTimestamp,
     /// `t` appears more than once.
     DuplicateTimestamp,

@@ -127,7 +127,8 @@ impl<'de> Deserialize<'de> for WebhookSecret {
 /// A parsed `X-Qyvo-Signature` header: `t=<unix seconds>,v1=<hex>[,v1=<hex>…]`.
 ///
 /// Elements are separated by commas (spaces around them are ignored) and may come in any
-/// order. Exactly one `t` is required, as an optionally negative whole number of unix seconds;
+/// order. Exactly one `t` is required, as an optionally negative whole number of unix seconds
+/// written canonically (no `+`, no leading zeros);
 /// at least one `v1`, each 64 hexadecimal digits in either case (several appear while a secret
 /// is being rotated). Elements with any other key, such as `v0`, are ignored. Anything else is
 /// [`WebhookError::MalformedSignature`].
@@ -219,13 +220,21 @@ impl fmt::Display for SignatureHeader {
     }
 }
 
-/// `-?[0-9]+` as an `i64`; `None` for anything else (including `+5` and overflow).
+/// A canonical decimal `i64` (`-?[1-9][0-9]*` or `0`); `None` for anything else, including `+5`,
+/// leading zeros, `-0` and overflow.
+///
+/// Only the canonical form is accepted because the signed string re-renders `t` from the
+/// parsed number: a non-canonical `t` would be signed as different text than the header holds.
 fn parse_unix_seconds(text: &str) -> Option<i64> {
     let digits = text.strip_prefix('-').unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
+    let canonical = match digits.as_bytes() {
+        [] => false,
+        [b'0'] => digits.len() == text.len(),
+        [first, rest @ ..] => {
+            *first != b'0' && first.is_ascii_digit() && rest.iter().all(u8::is_ascii_digit)
+        }
+    };
+    if canonical { text.parse().ok() } else { None }
 }
 
 /// Exactly 64 hex digits (either case) as a tag; `None` for anything else.
@@ -617,6 +626,7 @@ mod tests {
         let dup_t = format!("t={NOW},t={NOW},v1={v1}");
         let no_t = format!("v1={v1}");
         let plus_t = format!("t=+{NOW},v1={v1}");
+        let zero_t = format!("t=0{NOW},v1={v1}");
         let only_v0 = format!("t={NOW},v0={v1}");
         let trailing_comma = format!("{good},");
 
@@ -638,6 +648,13 @@ mod tests {
             ("t=abc", Some("t=abc,v1=00"), BODY, Err("InvalidTimestamp")),
             ("t=+n", Some(&plus_t), BODY, Err("InvalidTimestamp")),
             ("t empty", Some("t=,v1=00"), BODY, Err("InvalidTimestamp")),
+            (
+                "t leading zero",
+                Some(&zero_t),
+                BODY,
+                Err("InvalidTimestamp"),
+            ),
+            ("t=-0", Some("t=-0,v1=00"), BODY, Err("InvalidTimestamp")),
             (
                 "t overflow",
                 Some("t=99999999999999999999,v1=00"),
@@ -759,6 +776,8 @@ mod tests {
 
     #[test]
     fn header_display_round_trips() {
+        let zero = format!("t=0,v1={}", "0f".repeat(32));
+        assert_eq!(zero.parse::<SignatureHeader>().unwrap().to_string(), zero);
         let text = format!("t=-5,v1={},v1={}", "0f".repeat(32), "a0".repeat(32));
         let header: SignatureHeader = text.parse().unwrap();
         assert_eq!(header.timestamp(), -5);
@@ -830,6 +849,12 @@ mod tests {
             let secret = secret(&key);
             let header = sign(&secret, NOW + skew, &body);
             prop_assert!(Verifier::new(secret).verify_at(Some(&header), &body, now()).is_ok());
+        }
+
+        #[test]
+        fn header_display_parses_back(timestamp in any::<i64>(), tags in prop::collection::vec(any::<[u8; 32]>(), 1..4)) {
+            let header = SignatureHeader { timestamp, signatures: tags };
+            prop_assert_eq!(header.to_string().parse::<SignatureHeader>().unwrap(), header);
         }
 
         #[test]
