@@ -11,6 +11,8 @@ pub mod ratelimit;
 pub mod retry;
 pub mod template;
 mod trace;
+#[cfg(feature = "webhooks")]
+pub mod webhook;
 
 pub use client::{
     BASE_URL_ENV, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
