@@ -235,6 +235,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets how long [`send_template`](crate::prelude::QyvoClientExt::send_template) caches a
+    /// template's placeholders (default 5 minutes); `Duration::ZERO` fetches them every time.
+    pub fn template_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.runtime.template_cache_ttl = ttl;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors

@@ -5,6 +5,7 @@ use std::{collections::BTreeMap, fmt, time::Duration};
 use reqwest::{StatusCode, header::HeaderMap};
 
 use crate::{
+    MetadataError, PhoneError, TagError, VariablesError,
     retry::{self, RetryClass},
     types::ApiError,
 };
@@ -62,9 +63,9 @@ pub enum Error {
         /// The ones not provided.
         missing: Vec<String>,
     },
-    /// The template has no approved translation to send.
+    /// The template has no approved translation to send (it is pending or rejected).
     NoApprovedTranslation {
-        /// Languages with an approved translation.
+        /// The languages the server listed: the template's translations.
         available_languages: Vec<String>,
     },
     /// The token's user has no workspace.
@@ -134,6 +135,48 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A phone number is not a valid E.164 number; nothing was sent.
+    InvalidPhone(PhoneError),
+    /// Template variables break a rule (empty value, line break, tab, more than four
+    /// consecutive spaces); nothing was sent. Missing ones are [`Error::MissingVariables`].
+    InvalidVariables(VariablesError),
+    /// A tag is empty or contains a comma; nothing was sent.
+    InvalidTag(TagError),
+    /// Contact metadata is not an object or is over the documented size; nothing was sent.
+    InvalidMetadata(MetadataError),
+}
+
+impl From<PhoneError> for Error {
+    fn from(error: PhoneError) -> Self {
+        Self::InvalidPhone(error)
+    }
+}
+
+impl From<TagError> for Error {
+    fn from(error: TagError) -> Self {
+        Self::InvalidTag(error)
+    }
+}
+
+impl From<MetadataError> for Error {
+    fn from(error: MetadataError) -> Self {
+        Self::InvalidMetadata(error)
+    }
+}
+
+/// Missing placeholders become [`Error::MissingVariables`], the error the server's 422 maps
+/// to; other problems [`Error::InvalidVariables`].
+impl From<VariablesError> for Error {
+    fn from(error: VariablesError) -> Self {
+        if error.missing.is_empty() {
+            Self::InvalidVariables(error)
+        } else {
+            Self::MissingVariables {
+                expected: error.expected_placeholders,
+                missing: error.missing,
+            }
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -160,7 +203,7 @@ impl fmt::Display for Error {
             }
             Self::NoApprovedTranslation { available_languages } => write!(
                 f,
-                "the template has no approved translation in that language (approved: {})",
+                "the template has no approved translation (translations: {})",
                 available_languages.join(", ")
             ),
             Self::NoWorkspace => f.write_str("the account has no workspace"),
@@ -186,6 +229,10 @@ impl fmt::Display for Error {
             Self::ResponseTooLarge { .. } => f.write_str("the response body is too large"),
             Self::Decode { path, .. } => write!(f, "cannot decode the response at {path}"),
             Self::InvalidRequest { message } => write!(f, "invalid request: {message}"),
+            Self::InvalidPhone(_) => f.write_str("invalid phone number"),
+            Self::InvalidVariables(_) => f.write_str("invalid template variables"),
+            Self::InvalidTag(_) => f.write_str("invalid tag"),
+            Self::InvalidMetadata(_) => f.write_str("invalid contact metadata"),
         }
     }
 }
@@ -198,6 +245,10 @@ impl std::error::Error for Error {
             | Self::OutcomeUnknown { source, .. }
             | Self::ResponseTooLarge { source } => Some(source),
             Self::Decode { source, .. } => Some(source),
+            Self::InvalidPhone(source) => Some(source),
+            Self::InvalidVariables(source) => Some(source),
+            Self::InvalidTag(source) => Some(source),
+            Self::InvalidMetadata(source) => Some(source),
             _ => None,
         }
     }

@@ -1,19 +1,38 @@
-//! Hand-written methods on the generated client, in sealed extension traits.
+//! Hand-written methods on the generated client, in a sealed extension trait.
 //!
 //! Bring them into scope with `use qyvo::prelude::*;`. Generated methods are named after the
 //! spec's operationIds; the names here are checked against every operationId by a test, so a
 //! new operation can never silently shadow one of them.
+//!
+//! These methods check what they can before sending anything: a phone number that is not a
+//! valid E.164 number, a missing template variable, a tag with a comma or oversized metadata
+//! fail with a typed [`Error`] and no request is made.
 
-use crate::{Client, ratelimit::RateLimitStatus};
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::Duration,
+};
+
+use tokio::time::Instant;
+
+use crate::{
+    Client, Error, Metadata, MetadataError, PhoneError, PhoneNumber, Placeholders, Tag, TagError,
+    Tags, Variables, ratelimit::RateLimitStatus, types,
+};
 
 mod sealed {
     pub trait Sealed {}
     impl Sealed for crate::Client {}
 }
 
-/// SDK conveniences on [`Client`]: quota introspection.
+/// How long a template's placeholders are cached by default: 5 minutes.
+pub const DEFAULT_TEMPLATE_CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// SDK conveniences on [`Client`].
 ///
-/// Sealed: only [`Client`] implements it.
+/// Sealed: only [`Client`] implements it. Every method that takes a phone number takes
+/// anything convertible into a [`PhoneNumber`] (`&str`, `String`, `PhoneNumber`).
 pub trait QyvoClientExt: sealed::Sealed {
     /// What the server last said about the quota (`X-RateLimit-Limit` and
     /// `X-RateLimit-Remaining`), shared by all clones of this client; `None` before the first
@@ -31,17 +50,355 @@ pub trait QyvoClientExt: sealed::Sealed {
     /// # }
     /// ```
     fn rate_limit(&self) -> Option<RateLimitStatus>;
+
+    /// Sends an approved template after checking the phone number and the variables locally.
+    ///
+    /// Normalises the phone to E.164, fetches the template's placeholders with get-template
+    /// (cached per template id for [`DEFAULT_TEMPLATE_CACHE_TTL`] by default), checks the
+    /// variables, then sends. A missing variable fails with [`Error::MissingVariables`] before
+    /// any message goes out: the same error the server's 422 maps to. Extra variables that
+    /// match no placeholder are allowed, as the server allows them.
+    ///
+    /// ```no_run
+    /// use qyvo::{prelude::*, Variables};
+    ///
+    /// # async fn run(client: qyvo::Client) -> Result<(), qyvo::Error> {
+    /// let variables = Variables::from_iter([("1", "Romain"), ("2", "ORD-1042")]);
+    /// let sent = client
+    ///     .send_template("+1 (415) 555-0123", "01J0ABCDEFGHJKMNPQRSTVWXYZ", variables)
+    ///     .language("en")
+    ///     .send()
+    ///     .await?;
+    /// println!("sent {}", sent.id);
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn send_template<P>(
+        &self,
+        phone: P,
+        template_id: impl Into<String>,
+        variables: impl Into<Variables>,
+    ) -> SendTemplate<'_>
+    where
+        P: TryInto<PhoneNumber>,
+        P::Error: Into<PhoneError>;
+
+    /// Sends free-form text inside the 24-hour customer-service window.
+    ///
+    /// The phone is normalised and the text checked (1 to 4096 characters) before sending.
+    /// Outside the window the server's rejection arrives as [`Error::WindowClosed`].
+    ///
+    /// ```no_run
+    /// use qyvo::prelude::*;
+    ///
+    /// # async fn run(client: qyvo::Client) -> Result<(), qyvo::Error> {
+    /// match client.send_text("+14155550123", "Yes, we ship to Canada!").await {
+    ///     Err(qyvo::Error::WindowClosed { .. }) => println!("send a template instead"),
+    ///     other => { other?; }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn send_text<P>(
+        &self,
+        phone: P,
+        message: impl Into<String>,
+    ) -> impl Future<Output = Result<types::SentMessage, Error>> + Send
+    where
+        P: TryInto<PhoneNumber>,
+        P::Error: Into<PhoneError>;
+
+    /// Starts an upsert of the contact with this phone number (create-contact).
+    ///
+    /// Tags are given as a list and sent comma-separated; a tag containing a comma fails with
+    /// [`Error::InvalidTag`], and metadata over the documented 64 KB with
+    /// [`Error::InvalidMetadata`], before anything is sent.
+    ///
+    /// ```no_run
+    /// use qyvo::prelude::*;
+    ///
+    /// # async fn run(client: qyvo::Client) -> Result<(), qyvo::Error> {
+    /// let contact = client
+    ///     .upsert_contact("+33 1 42 76 49 78")
+    ///     .name("Romain")
+    ///     .tags(["vip", "fr-FR"])
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(contact.phone, "+33142764978");
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn upsert_contact<P>(&self, phone: P) -> UpsertContact<'_>
+    where
+        P: TryInto<PhoneNumber>,
+        P::Error: Into<PhoneError>;
+}
+
+fn phone<P>(phone: P) -> Result<PhoneNumber, Error>
+where
+    P: TryInto<PhoneNumber>,
+    P::Error: Into<PhoneError>,
+{
+    phone.try_into().map_err(|e| Error::InvalidPhone(e.into()))
 }
 
 impl QyvoClientExt for Client {
     fn rate_limit(&self) -> Option<RateLimitStatus> {
         self.inner.runtime.limiter.as_ref()?.status()
     }
+
+    fn send_template<P>(
+        &self,
+        to: P,
+        template_id: impl Into<String>,
+        variables: impl Into<Variables>,
+    ) -> SendTemplate<'_>
+    where
+        P: TryInto<PhoneNumber>,
+        P::Error: Into<PhoneError>,
+    {
+        SendTemplate {
+            client: self,
+            phone: phone(to),
+            template_id: template_id.into(),
+            variables: variables.into(),
+            language: None,
+        }
+    }
+
+    fn send_text<P>(
+        &self,
+        to: P,
+        message: impl Into<String>,
+    ) -> impl Future<Output = Result<types::SentMessage, Error>> + Send
+    where
+        P: TryInto<PhoneNumber>,
+        P::Error: Into<PhoneError>,
+    {
+        let to = phone(to);
+        let message = message.into();
+        async move {
+            let to = to?;
+            let length = message.chars().count();
+            if !(1..=4096).contains(&length) {
+                return Err(Error::InvalidRequest {
+                    message: format!("a text message has 1 to 4096 characters, this one has {length}"),
+                });
+            }
+            let sent = self
+                .send_text_message()
+                .body_map(|b| b.phone(to).message(message))
+                .send()
+                .await?;
+            Ok(sent.into_inner())
+        }
+    }
+
+    fn upsert_contact<P>(&self, to: P) -> UpsertContact<'_>
+    where
+        P: TryInto<PhoneNumber>,
+        P::Error: Into<PhoneError>,
+    {
+        UpsertContact {
+            client: self,
+            body: phone(to).map(|p| types::CreateContactRequest {
+                phone: p.into(),
+                name: None,
+                email: None,
+                tags: None,
+                metadata: serde_json::Map::new(),
+            }),
+        }
+    }
+}
+
+/// A template send being prepared; see [`QyvoClientExt::send_template`].
+#[derive(Debug)]
+#[must_use = "a SendTemplate does nothing until `.send().await`"]
+pub struct SendTemplate<'a> {
+    client: &'a Client,
+    phone: Result<PhoneNumber, Error>,
+    template_id: String,
+    variables: Variables,
+    language: Option<String>,
+}
+
+impl SendTemplate<'_> {
+    /// Asks for this translation, e.g. `en` or `fr`; when it is not approved Qyvo falls back
+    /// to any approved one.
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into()).filter(|l| !l.trim().is_empty());
+        self
+    }
+
+    /// Checks everything locally, then sends the template.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidPhone`], [`Error::MissingVariables`] or [`Error::InvalidVariables`]
+    /// before any message is sent; any API error of get-template or send-template-message.
+    pub async fn send(self) -> Result<types::SentMessage, Error> {
+        let phone = self.phone?;
+        let cache = &self.client.inner.runtime.templates;
+        let placeholders = cache.placeholders(self.client, &self.template_id).await?;
+        if let Err(problems) = placeholders.check(&self.variables) {
+            return Err(Error::from(problems));
+        }
+        let result = self
+            .client
+            .send_template_message()
+            .body_map(|b| {
+                b.phone(phone)
+                    .template_id(self.template_id.clone())
+                    .language(self.language)
+                    .variables(std::collections::BTreeMap::from(self.variables))
+            })
+            .send()
+            .await;
+        match result.map_err(Error::from) {
+            Ok(sent) => Ok(sent.into_inner()),
+            Err(error @ Error::MissingVariables { .. }) => {
+                // The template changed since it was cached.
+                cache.forget(&self.template_id);
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// A contact upsert being prepared; see [`QyvoClientExt::upsert_contact`].
+#[derive(Debug)]
+#[must_use = "an UpsertContact does nothing until `.send().await`"]
+pub struct UpsertContact<'a> {
+    client: &'a Client,
+    body: Result<types::CreateContactRequest, Error>,
+}
+
+impl UpsertContact<'_> {
+    fn edit(mut self, f: impl FnOnce(&mut types::CreateContactRequest) -> Result<(), Error>) -> Self {
+        if let Ok(body) = &mut self.body
+            && let Err(e) = f(body)
+        {
+            self.body = Err(e);
+        }
+        self
+    }
+
+    /// Sets the display name.
+    pub fn name(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.edit(|b| {
+            b.name = Some(name);
+            Ok(())
+        })
+    }
+
+    /// Sets the email (omit it rather than sending an empty one: Qyvo rejects blank emails).
+    pub fn email(self, email: impl Into<String>) -> Self {
+        let email = email.into();
+        self.edit(|b| {
+            b.email = Some(email).filter(|e| !e.trim().is_empty());
+            Ok(())
+        })
+    }
+
+    /// Sets the tags; the upsert replaces the contact's tags with these.
+    pub fn tags<I>(self, tags: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: TryInto<Tag, Error = TagError>,
+    {
+        let tags = Tags::try_from_iter(tags);
+        self.edit(|b| {
+            b.tags = tags.map_err(Error::InvalidTag)?.into();
+            Ok(())
+        })
+    }
+
+    /// Sets the metadata (free-form JSON, at most 64 KB serialised).
+    pub fn metadata<M>(self, metadata: M) -> Self
+    where
+        M: TryInto<Metadata, Error = MetadataError>,
+    {
+        let metadata = metadata.try_into();
+        self.edit(|b| {
+            b.metadata = metadata.map_err(Error::InvalidMetadata)?.into();
+            Ok(())
+        })
+    }
+
+    /// Sends the upsert.
+    ///
+    /// # Errors
+    ///
+    /// The first local problem ([`Error::InvalidPhone`], [`Error::InvalidTag`],
+    /// [`Error::InvalidMetadata`]) before anything is sent, or any API error.
+    pub async fn send(self) -> Result<types::CreatedContact, Error> {
+        let body = self.body?;
+        Ok(self.client.create_contact().body(body).send().await?.into_inner())
+    }
+}
+
+/// Placeholders of recently used templates, per client, with a bounded lifetime and size.
+#[derive(Debug)]
+pub(crate) struct TemplateCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Instant, Placeholders)>>,
+}
+
+impl TemplateCache {
+    const CAPACITY: usize = 256;
+
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Placeholders)>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The template's placeholders, from the cache or from get-template.
+    async fn placeholders(&self, client: &Client, template_id: &str) -> Result<Placeholders, Error> {
+        let now = Instant::now();
+        if let Some((at, placeholders)) = self.lock().get(template_id)
+            && now.duration_since(*at) < self.ttl
+        {
+            return Ok(placeholders.clone());
+        }
+        let template = client
+            .get_template()
+            .body_map(|b| b.template_id(template_id.to_owned()))
+            .send()
+            .await?
+            .into_inner();
+        let placeholders = if template.placeholders.is_empty() {
+            Placeholders::from_body(&template.body)
+        } else {
+            Placeholders::from(template.placeholders)
+        };
+        let mut entries = self.lock();
+        entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
+        if entries.len() >= Self::CAPACITY
+            && let Some(oldest) = entries.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone())
+        {
+            entries.remove(&oldest);
+        }
+        entries.insert(template_id.to_owned(), (now, placeholders.clone()));
+        Ok(placeholders)
+    }
+
+    fn forget(&self, template_id: &str) {
+        self.lock().remove(template_id);
+    }
 }
 
 /// The names of every hand-written method on [`Client`], checked against the operationIds.
 #[cfg(test)]
-pub(crate) const EXT_METHODS: &[&str] = &["rate_limit"];
+pub(crate) const EXT_METHODS: &[&str] = &["rate_limit", "send_template", "send_text", "upsert_contact"];
 
 #[cfg(test)]
 mod tests {

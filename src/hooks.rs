@@ -29,6 +29,7 @@ pub(crate) struct RuntimeConfig {
     /// `None` turns the proactive limiter off.
     pub(crate) rate_limit: Option<(u32, Duration)>,
     pub(crate) max_response_bytes: usize,
+    pub(crate) template_cache_ttl: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -37,6 +38,7 @@ impl Default for RuntimeConfig {
             retry: RetryPolicy::default(),
             rate_limit: Some((ratelimit::DEFAULT_LIMIT, ratelimit::DEFAULT_WINDOW)),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            template_cache_ttl: crate::ext::DEFAULT_TEMPLATE_CACHE_TTL,
         }
     }
 }
@@ -46,12 +48,14 @@ impl Default for RuntimeConfig {
 pub(crate) struct Runtime {
     pub(crate) config: RuntimeConfig,
     pub(crate) limiter: Option<Arc<RateLimiter>>,
+    pub(crate) templates: crate::ext::TemplateCache,
     budget: RetryBudget,
 }
 
 impl Runtime {
     pub(crate) fn new(config: RuntimeConfig, limiter: Option<Arc<RateLimiter>>) -> Self {
         Self {
+            templates: crate::ext::TemplateCache::new(config.template_cache_ttl),
             config,
             limiter,
             budget: RetryBudget::new(),
