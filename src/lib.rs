@@ -8,6 +8,7 @@ mod generated;
 mod hooks;
 mod json_path;
 pub mod ratelimit;
+pub mod phone;
 pub mod retry;
 pub mod template;
 mod trace;
@@ -32,3 +33,4 @@ pub mod prelude {
     pub use crate::ext::QyvoClientExt;
     pub use crate::{Client, ClientBuilder, ClientInfo as _, Error};
 }
+pub use phone::{PhoneError, PhoneNumber};

@@ -1,0 +1,58 @@
+//! Single-threaded normalization throughput of [`qyvo::PhoneNumber`].
+//!
+//! Parses every line of `benches/data/phones.txt` (the same file `benches/phone_bench.py`
+//! feeds to Python's `phonenumbers`), so criterion's elements/s is numbers per second.
+//! A line is either `INPUT` or `REGION<TAB>INPUT`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use qyvo::PhoneNumber;
+
+/// The shared input file.
+const PHONES: &str = include_str!("data/phones.txt");
+
+/// Splits the file into `(region, input)` pairs.
+fn inputs() -> Vec<(Option<&'static str>, &'static str)> {
+    PHONES
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(|line| match line.split_once('\t') {
+            Some((region, input)) => (Some(region), input),
+            None => (None, line),
+        })
+        .collect()
+}
+
+/// Normalizes one input the way an SDK user would.
+fn normalize(region: Option<&str>, input: &str) -> Option<PhoneNumber> {
+    match region {
+        Some(region) => PhoneNumber::parse_with_region(input, region).ok(),
+        None => input.parse().ok(),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let inputs = inputs();
+    // Warm libphonenumber's lazily compiled metadata, as a long-running service would be.
+    let valid = inputs
+        .iter()
+        .filter(|(r, i)| normalize(*r, i).is_some())
+        .count();
+    eprintln!("{} inputs, {valid} valid", inputs.len());
+
+    let mut group = c.benchmark_group("phone");
+    group.throughput(Throughput::Elements(inputs.len() as u64));
+    group.bench_function("normalize_file", |b| {
+        b.iter(|| {
+            inputs
+                .iter()
+                .filter(|(region, input)| normalize(*region, black_box(input)).is_some())
+                .count()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
