@@ -8,11 +8,7 @@
 //! valid E.164 number, a missing template variable, a tag with a comma or oversized metadata
 //! fail with a typed [`Error`] and no request is made.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::Duration,
-};
+use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use tokio::time::Instant;
 
@@ -182,7 +178,9 @@ impl QyvoClientExt for Client {
             let length = message.chars().count();
             if !(1..=4096).contains(&length) {
                 return Err(Error::InvalidRequest {
-                    message: format!("a text message has 1 to 4096 characters, this one has {length}"),
+                    message: format!(
+                        "a text message has 1 to 4096 characters, this one has {length}"
+                    ),
                 });
             }
             let sent = self
@@ -276,7 +274,10 @@ pub struct UpsertContact<'a> {
 }
 
 impl UpsertContact<'_> {
-    fn edit(mut self, f: impl FnOnce(&mut types::CreateContactRequest) -> Result<(), Error>) -> Self {
+    fn edit(
+        mut self,
+        f: impl FnOnce(&mut types::CreateContactRequest) -> Result<(), Error>,
+    ) -> Self {
         if let Ok(body) = &mut self.body
             && let Err(e) = f(body)
         {
@@ -336,7 +337,13 @@ impl UpsertContact<'_> {
     /// [`Error::InvalidMetadata`]) before anything is sent, or any API error.
     pub async fn send(self) -> Result<types::CreatedContact, Error> {
         let body = self.body?;
-        Ok(self.client.create_contact().body(body).send().await?.into_inner())
+        Ok(self
+            .client
+            .create_contact()
+            .body(body)
+            .send()
+            .await?
+            .into_inner())
     }
 }
 
@@ -362,7 +369,11 @@ impl TemplateCache {
     }
 
     /// The template's placeholders, from the cache or from get-template.
-    async fn placeholders(&self, client: &Client, template_id: &str) -> Result<Placeholders, Error> {
+    async fn placeholders(
+        &self,
+        client: &Client,
+        template_id: &str,
+    ) -> Result<Placeholders, Error> {
         let now = Instant::now();
         if let Some((at, placeholders)) = self.lock().get(template_id)
             && now.duration_since(*at) < self.ttl
@@ -383,7 +394,10 @@ impl TemplateCache {
         let mut entries = self.lock();
         entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
         if entries.len() >= Self::CAPACITY
-            && let Some(oldest) = entries.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone())
+            && let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(k, _)| k.clone())
         {
             entries.remove(&oldest);
         }
@@ -398,7 +412,8 @@ impl TemplateCache {
 
 /// The names of every hand-written method on [`Client`], checked against the operationIds.
 #[cfg(test)]
-pub(crate) const EXT_METHODS: &[&str] = &["rate_limit", "send_template", "send_text", "upsert_contact"];
+pub(crate) const EXT_METHODS: &[&str] =
+    &["rate_limit", "send_template", "send_text", "upsert_contact"];
 
 #[cfg(test)]
 mod tests {

@@ -441,7 +441,7 @@ fn send_template_message(tenant: &mut Tenant, request: &Request<'_>) -> Result<R
             status: StatusCode::UNPROCESSABLE_ENTITY,
             body: json!({
                 "error": "Template has no approved translation to send.",
-                "available_languages": approved,
+                "available_languages": template.languages(),
             }),
         });
     };

@@ -31,8 +31,8 @@
 //! * update-contact, add-tag and remove-tag look the contact up by `contact_id` when given,
 //!   else by `phone`; the phone itself is never changed.
 //! * The 422 `Template has no approved translation to send.` lists in `available_languages`
-//!   the languages with an approved translation (empty, since the error only happens when
-//!   there is none), as `openapi.yaml` describes the field.
+//!   the template's translation languages (none approved, since the error only happens then),
+//!   as `openapi.yaml` describes the field.
 //! * dropdowns/templates lists only APPROVED templates; dropdowns/sequences and
 //!   dropdowns/flows list only published ones.
 //! * Sequence sessions keep running; flow sessions expire 30 minutes after they start (on the

@@ -194,7 +194,7 @@ async fn send_template_errors_have_the_documented_bodies() {
     assert_eq!(pending.status, 422);
     assert_eq!(
         pending.body,
-        json!({"error": "Template has no approved translation to send.", "available_languages": []})
+        json!({"error": "Template has no approved translation to send.", "available_languages": ["en", "fr"]})
     );
 
     let missing = send(
