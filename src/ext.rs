@@ -14,7 +14,10 @@ use tokio::time::Instant;
 
 use crate::{
     Client, Error, Metadata, MetadataError, PhoneError, PhoneNumber, Placeholders, Tag, TagError,
-    Tags, Variables, ratelimit::RateLimitStatus, types,
+    Tags, Variables,
+    bulk::{Recipient, SendTemplateBulk},
+    ratelimit::RateLimitStatus,
+    types,
 };
 
 mod sealed {
@@ -128,6 +131,35 @@ pub trait QyvoClientExt: sealed::Sealed {
     where
         P: TryInto<PhoneNumber>,
         P::Error: Into<PhoneError>;
+
+    /// Starts sending one template to many recipients; see [`crate::bulk`].
+    ///
+    /// ```no_run
+    /// use qyvo::{bulk::Recipient, prelude::*, Variables};
+    ///
+    /// # async fn run(client: qyvo::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let recipients = [
+    ///     Recipient::new("+14155550123", Variables::from_iter([("1", "Romain")])),
+    ///     Recipient::new("+33142764978", Variables::from_iter([("1", "Chloé")])),
+    /// ];
+    /// let report = client
+    ///     .send_template_bulk("01J0ABCDEFGHJKMNPQRSTVWXYZ", recipients)
+    ///     .concurrency(8)
+    ///     .journal(qyvo::bulk::FileJournal::open("campaign.jsonl")?)
+    ///     .on_progress(|p| eprintln!("{}/{}", p.done, p.total))
+    ///     .run()
+    ///     .await?;
+    /// println!("{} sent", report.sent());
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn send_template_bulk<I>(
+        &self,
+        template_id: impl Into<String>,
+        recipients: I,
+    ) -> SendTemplateBulk<'_>
+    where
+        I: IntoIterator<Item = Recipient>;
 }
 
 fn phone<P>(phone: P) -> Result<PhoneNumber, Error>
@@ -139,6 +171,17 @@ where
 }
 
 impl QyvoClientExt for Client {
+    fn send_template_bulk<I>(
+        &self,
+        template_id: impl Into<String>,
+        recipients: I,
+    ) -> SendTemplateBulk<'_>
+    where
+        I: IntoIterator<Item = Recipient>,
+    {
+        SendTemplateBulk::new(self, template_id.into(), recipients.into_iter().collect())
+    }
+
     fn rate_limit(&self) -> Option<RateLimitStatus> {
         self.inner.runtime.limiter.as_ref()?.status()
     }
@@ -352,6 +395,8 @@ impl UpsertContact<'_> {
 pub(crate) struct TemplateCache {
     ttl: Duration,
     entries: Mutex<HashMap<String, (Instant, Placeholders)>>,
+    /// Serialises fetches, so concurrent sends of an uncached template fetch it once.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl TemplateCache {
@@ -361,11 +406,18 @@ impl TemplateCache {
         Self {
             ttl,
             entries: Mutex::new(HashMap::new()),
+            fetching: tokio::sync::Mutex::new(()),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Placeholders)>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn fresh(&self, template_id: &str) -> Option<Placeholders> {
+        let entries = self.lock();
+        let (at, placeholders) = entries.get(template_id)?;
+        (at.elapsed() < self.ttl).then(|| placeholders.clone())
     }
 
     /// The template's placeholders, from the cache or from get-template.
@@ -374,11 +426,12 @@ impl TemplateCache {
         client: &Client,
         template_id: &str,
     ) -> Result<Placeholders, Error> {
-        let now = Instant::now();
-        if let Some((at, placeholders)) = self.lock().get(template_id)
-            && now.duration_since(*at) < self.ttl
-        {
-            return Ok(placeholders.clone());
+        if let Some(placeholders) = self.fresh(template_id) {
+            return Ok(placeholders);
+        }
+        let _fetching = self.fetching.lock().await;
+        if let Some(placeholders) = self.fresh(template_id) {
+            return Ok(placeholders);
         }
         let template = client
             .get_template()
@@ -391,6 +444,7 @@ impl TemplateCache {
         } else {
             Placeholders::from(template.placeholders)
         };
+        let now = Instant::now();
         let mut entries = self.lock();
         entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
         if entries.len() >= Self::CAPACITY

@@ -83,8 +83,12 @@ impl ClientHooks<crate::client::Shared> for Client {
         let mut request = request;
         loop {
             let copy = request.try_clone();
-            if let Some(limiter) = &runtime.limiter {
-                limiter.acquire().await;
+            if let Some(limiter) = &runtime.limiter
+                && let Err(wait) = limiter.acquire(policy.retry_after_cap()).await
+            {
+                // The server asked for a longer pause than the policy waits: answer its 429
+                // locally instead of sending a request that would get one.
+                return Ok(local_too_many_requests(request.url().clone(), wait));
             }
             let span = crate::trace::request_span(info.operation_id, retries + 1);
             let started = tokio::time::Instant::now();
@@ -136,6 +140,26 @@ impl ClientHooks<crate::client::Shared> for Client {
             }
         }
     }
+}
+
+/// A 429 with `Retry-After`, made by the SDK for a request it did not send.
+fn local_too_many_requests(url: reqwest::Url, wait: Duration) -> Response {
+    let mut parts = http::Response::new(()).into_parts().0;
+    parts.status = reqwest::StatusCode::TOO_MANY_REQUESTS;
+    let headers = [
+        (CONTENT_TYPE, "application/json".to_owned()),
+        (
+            reqwest::header::RETRY_AFTER,
+            wait.as_secs_f64().ceil().to_string(),
+        ),
+    ];
+    for (name, value) in headers {
+        if let Ok(value) = reqwest::header::HeaderValue::try_from(value) {
+            parts.headers.insert(name, value);
+        }
+    }
+    let body = r#"{"message":"Too Many Attempts (paused by the client's rate limiter)."}"#;
+    rebuild(parts, url, reqwest::Body::from(body))
 }
 
 /// Caps the body at `max` bytes and turns a non-JSON error body into `{"error": <text>}`.

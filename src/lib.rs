@@ -1,9 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+pub mod bulk;
 mod client;
 pub mod contact;
 mod error;
-mod ext;
+pub mod ext;
 mod generated;
 mod hooks;
 mod json_path;

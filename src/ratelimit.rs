@@ -93,12 +93,16 @@ impl RateLimiter {
     }
 
     /// Waits until a request may be sent, then records it as sent.
-    pub(crate) async fn acquire(&self) {
+    ///
+    /// When a 429's `Retry-After` pauses the limiter for longer than `max_pause`, returns the
+    /// remaining pause at once instead of waiting.
+    pub(crate) async fn acquire(&self, max_pause: Duration) -> Result<(), Duration> {
         loop {
             let wake_at = {
                 let mut state = self.lock();
                 let now = Instant::now();
                 match state.paused_until {
+                    Some(until) if until > now + max_pause => return Err(until - now),
                     Some(until) if until > now => Some(until),
                     _ => {
                         state.paused_until = None;
@@ -119,7 +123,7 @@ impl RateLimiter {
                 }
             };
             match wake_at {
-                None => return,
+                None => return Ok(()),
                 Some(at) => tokio::time::sleep_until(at).await,
             }
         }
@@ -162,6 +166,8 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
+    const MAX: Duration = Duration::from_secs(60);
+
     fn headers(limit: u32, remaining: u32) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-limit", limit.into());
@@ -174,10 +180,10 @@ mod tests {
         let limiter = RateLimiter::new(3, Duration::from_secs(10));
         let start = Instant::now();
         for _ in 0..3 {
-            limiter.acquire().await;
+            limiter.acquire(MAX).await.unwrap();
         }
         assert_eq!(start.elapsed(), Duration::ZERO);
-        limiter.acquire().await;
+        limiter.acquire(MAX).await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_millis(10_100));
     }
 
@@ -185,12 +191,12 @@ mod tests {
     async fn a_rolling_window_frees_slots_one_by_one() {
         let limiter = RateLimiter::new(2, Duration::from_secs(100));
         let start = Instant::now();
-        limiter.acquire().await;
+        limiter.acquire(MAX).await.unwrap();
         tokio::time::advance(Duration::from_secs(50)).await;
-        limiter.acquire().await;
-        limiter.acquire().await;
+        limiter.acquire(MAX).await.unwrap();
+        limiter.acquire(MAX).await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(101));
-        limiter.acquire().await;
+        limiter.acquire(MAX).await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(151));
     }
 
@@ -209,11 +215,15 @@ mod tests {
         );
         let start = Instant::now();
         for _ in 0..81 {
-            limiter.acquire().await;
+            limiter.acquire(MAX).await.unwrap();
         }
         assert_eq!(start.elapsed(), Duration::ZERO);
         limiter.pause_for(Duration::from_secs(7));
-        limiter.acquire().await;
+        limiter.acquire(MAX).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(7));
+        // A pause longer than the caller accepts is reported, not waited out.
+        limiter.pause_for(Duration::from_secs(90));
+        assert_eq!(limiter.acquire(MAX).await, Err(Duration::from_secs(90)));
         assert_eq!(start.elapsed(), Duration::from_secs(7));
         // Malformed headers are ignored.
         let mut bad = headers(1, 0);

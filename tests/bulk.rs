@@ -1,0 +1,261 @@
+//! Bulk template sends against the local Qyvo server: one outcome per recipient, nobody
+//! messaged twice, resumption from a journal, pacing under the shared rate limiter.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use qyvo::{
+    Variables,
+    bulk::{BulkJournal, FileJournal, JournalStatus, Outcome, Progress, Recipient},
+    prelude::*,
+};
+use qyvo_mock::{Fault, Injection, MockServer, Operation, seed};
+
+fn vars(name: &str) -> Variables {
+    Variables::from_iter([("1", name), ("2", "ORD-1"), ("3", "https://t.example/1")])
+}
+
+fn phone(i: usize) -> String {
+    format!("+1415555{:04}", 100 + i)
+}
+
+fn client_for(server: &MockServer) -> Client {
+    ClientBuilder::new(server.token())
+        .base_url(server.base_url())
+        .build()
+        .unwrap()
+}
+
+fn outbound(server: &MockServer, phone: &str) -> usize {
+    server
+        .outbound_messages(server.token(), phone)
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn one_outcome_per_recipient_and_duplicates_are_not_sent() {
+    let server = MockServer::start().await.unwrap();
+    let client = client_for(&server);
+    let recipients = vec![
+        Recipient::new(phone(0), vars("Ann")),
+        Recipient::new("not a phone", vars("Bob")),
+        Recipient::new(phone(2), Variables::from_iter([("1", "Cy")])),
+        Recipient::new("+1 (415) 555-0100", vars("Ann again")),
+        Recipient::new(phone(4), vars("Dee")),
+    ];
+    let seen = Arc::new(Mutex::new(Vec::<Progress>::new()));
+    let log = seen.clone();
+    let report = client
+        .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients)
+        .concurrency(3)
+        .on_progress(move |p| log.lock().unwrap().push(*p))
+        .run()
+        .await
+        .unwrap();
+
+    let outcomes: Vec<_> = report
+        .results
+        .iter()
+        .map(|r| (r.index, &r.outcome))
+        .collect();
+    assert!(matches!(outcomes[0], (0, Outcome::Sent(_))));
+    assert!(matches!(outcomes[1], (1, Outcome::InvalidPhone(_))));
+    assert!(
+        matches!(outcomes[2], (2, Outcome::MissingVariables { missing }) if missing == &["2", "3"])
+    );
+    assert!(matches!(outcomes[3], (3, Outcome::Duplicate { first: 0 })));
+    assert!(matches!(outcomes[4], (4, Outcome::Sent(_))));
+    assert_eq!(report.sent(), 2);
+    assert_eq!(outbound(&server, &phone(0)), 1);
+    assert_eq!(server.count(Operation::SendTemplateMessage), 2);
+    assert_eq!(server.count(Operation::GetTemplate), 1);
+
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 5);
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (last.total, last.done, last.sent, last.not_sent),
+        (5, 5, 2, 3)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn resumes_from_a_journal_without_messaging_anyone_twice() {
+    let server = MockServer::start().await.unwrap();
+    let client = client_for(&server);
+    let dir = std::env::temp_dir().join(format!("qyvo-bulk-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("journal.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let recipients: Vec<_> = (0..6)
+        .map(|i| Recipient::new(phone(i), vars("x")))
+        .collect();
+
+    // A previous run crashed after recording the intent to send to recipient 5.
+    FileJournal::open(&path)
+        .unwrap()
+        .record(&phone(5), JournalStatus::Sending)
+        .unwrap();
+    // This run: recipient 0's connection drops after the server sent the message.
+    server.inject(
+        Injection::new(Fault::DropAfterAction)
+            .on(Operation::SendTemplateMessage)
+            .times(1),
+    );
+    let first = client
+        .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients.clone())
+        .concurrency(1)
+        .journal(FileJournal::open(&path).unwrap())
+        .run()
+        .await
+        .unwrap();
+    assert!(matches!(
+        first.results[0].outcome,
+        Outcome::OutcomeUnknown(Some(_))
+    ));
+    assert!(matches!(
+        first.results[5].outcome,
+        Outcome::OutcomeUnknown(None)
+    ));
+    assert_eq!(first.sent(), 4);
+
+    // The next run is told to wait two minutes, longer than the retry policy waits: recipient
+    // 6 gets the server's 429, recipient 7 the client limiter's own; neither is sent.
+    server.inject(
+        Injection::new(Fault::TooManyRequests {
+            retry_after_secs: 120,
+        })
+        .on(Operation::SendTemplateMessage)
+        .times(1),
+    );
+    let more: Vec<_> = (6..8)
+        .map(|i| Recipient::new(phone(i), vars("y")))
+        .collect();
+    let all: Vec<_> = recipients.iter().cloned().chain(more).collect();
+    let second = client
+        .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, all.clone())
+        .concurrency(1)
+        .journal(FileJournal::open(&path).unwrap())
+        .run()
+        .await
+        .unwrap();
+    assert!(matches!(
+        second.results[0].outcome,
+        Outcome::AlreadyDone(JournalStatus::Unknown)
+    ));
+    assert!(matches!(
+        second.results[1].outcome,
+        Outcome::AlreadyDone(JournalStatus::Sent)
+    ));
+    assert!(matches!(
+        second.results[5].outcome,
+        Outcome::OutcomeUnknown(None)
+    ));
+    for late in &second.results[6..] {
+        assert!(
+            matches!(
+                late.outcome,
+                Outcome::NotSent(qyvo::Error::RateLimited {
+                    retry_after: Some(_)
+                })
+            ),
+            "{late:?}"
+        );
+    }
+    assert_eq!(
+        server.count(Operation::SendTemplateMessage),
+        6,
+        "the limiter sent nothing more"
+    );
+
+    // Two minutes later, the third run retries only what certainly was not sent.
+    tokio::time::advance(Duration::from_secs(121)).await;
+    let third = client
+        .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, all)
+        .journal(FileJournal::open(&path).unwrap())
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(third.sent(), 2);
+    assert!(matches!(third.results[6].outcome, Outcome::Sent(_)));
+    assert!(matches!(third.results[7].outcome, Outcome::Sent(_)));
+    for i in 0..8 {
+        assert!(
+            outbound(&server, &phone(i)) <= 1,
+            "recipient {i} was messaged twice"
+        );
+    }
+    assert_eq!(
+        outbound(&server, &phone(5)),
+        0,
+        "the crashed send is never repeated"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn an_error_that_fails_every_send_stops_the_batch() {
+    let server = MockServer::start().await.unwrap();
+    let client = client_for(&server);
+    let recipients: Vec<_> = (0..5)
+        .map(|i| Recipient::new(phone(i), vars("x")))
+        .collect();
+    let report = client
+        .send_template_bulk(seed::SPRING_SALE_TEMPLATE_ID, recipients)
+        .concurrency(1)
+        .run()
+        .await
+        .unwrap();
+    assert!(matches!(
+        report.results[0].outcome,
+        Outcome::Rejected(qyvo::Error::NoApprovedTranslation { .. })
+    ));
+    for result in &report.results[1..] {
+        assert!(
+            matches!(result.outcome, Outcome::NotAttempted),
+            "{result:?}"
+        );
+    }
+    assert_eq!(server.count(Operation::SendTemplateMessage), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_sends_share_the_rate_limiter_and_see_no_429() {
+    let server = MockServer::builder()
+        .rate_limit(20, Duration::from_secs(1))
+        .start()
+        .await
+        .unwrap();
+    let client = ClientBuilder::new(server.token())
+        .base_url(server.base_url())
+        .rate_limit(20, Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let recipients: Vec<_> = (0..60)
+        .map(|i| Recipient::new(phone(i), vars("z")))
+        .collect();
+    let started = tokio::time::Instant::now();
+    let report = client
+        .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients)
+        .concurrency(8)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.sent(), 60);
+    let statuses: Vec<_> = server.journal().iter().filter_map(|e| e.status).collect();
+    assert!(statuses.iter().all(|s| *s != 429), "{statuses:?}");
+    // 61 requests at 20 per (1 s + 1% guard): three full windows must pass.
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
