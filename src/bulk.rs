@@ -456,7 +456,7 @@ mod tests {
         journal
             .record("+33142764978", JournalStatus::Sending)
             .unwrap();
-        std::fs::OpenOptions::new()
+        OpenOptions::new()
             .append(true)
             .open(&path)
             .unwrap()

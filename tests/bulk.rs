@@ -1,4 +1,9 @@
 //! Bulk template sends against the local Qyvo server: one outcome per recipient, nobody
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions fail loudly"
+)]
 //! messaged twice, resumption from a journal, pacing under the shared rate limiter.
 
 use std::{
@@ -7,7 +12,7 @@ use std::{
 };
 
 use qyvo::{
-    Variables,
+    Error, Variables,
     bulk::{BulkJournal, FileJournal, JournalStatus, Outcome, Progress, Recipient},
     prelude::*,
 };
@@ -158,7 +163,7 @@ async fn resumes_from_a_journal_without_messaging_anyone_twice() {
         assert!(
             matches!(
                 late.outcome,
-                Outcome::NotSent(qyvo::Error::RateLimited {
+                Outcome::NotSent(Error::RateLimited {
                     retry_after: Some(_)
                 })
             ),
@@ -211,7 +216,7 @@ async fn an_error_that_fails_every_send_stops_the_batch() {
         .unwrap();
     assert!(matches!(
         report.results[0].outcome,
-        Outcome::Rejected(qyvo::Error::NoApprovedTranslation { .. })
+        Outcome::Rejected(Error::NoApprovedTranslation { .. })
     ));
     for result in &report.results[1..] {
         assert!(
