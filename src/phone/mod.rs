@@ -42,10 +42,10 @@ mod tests;
 /// | `14155550123` | [`PhoneError::MissingCountryCode`] | national number of the region | accepted as `+14155550123` |
 ///
 /// Digits without a `+` are never guessed into an international number without a region: read
-/// as international, the US national number `4155550123` would silently become a Swiss number
-/// (`+41 55 550 12 3…`), and messaging the wrong person is the worst outcome. Give the region
-/// ([`parse_with_region`]) or, for WhatsApp's own digits-only ids, say so
-/// ([`from_whatsapp_id`]).
+/// as international, about one in ten valid US national numbers is also a valid number of
+/// another country (`2036067033` would become Egypt's `+20 3 606 7033`), and messaging the
+/// wrong person is the worst outcome. Give the region ([`parse_with_region`]) or, for
+/// WhatsApp's own digits-only ids, say so ([`from_whatsapp_id`]).
 ///
 /// Letters are rejected ([`PhoneError::NotANumber`]) even where libphonenumber would read them
 /// as a vanity number (`1-800-FLOWERS`): in a recipient field a letter is far more often a typo
