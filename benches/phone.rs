@@ -2,7 +2,9 @@
 //!
 //! Parses every line of `benches/data/phones.txt` (the same file `benches/phone_bench.py`
 //! feeds to Python's `phonenumbers`), so criterion's elements/s is numbers per second.
-//! A line is either `INPUT` or `REGION<TAB>INPUT`.
+//! A line is either `INPUT` or `REGION<TAB>INPUT`; besides the whole file (`phone/all`), the
+//! lines without and with a region are measured apart, because input that starts with `+`
+//! takes a fast path and national input does not.
 
 use std::hint::black_box;
 
@@ -33,24 +35,34 @@ fn normalize(region: Option<&str>, input: &str) -> Option<PhoneNumber> {
 }
 
 fn bench(c: &mut Criterion) {
-    let inputs = inputs();
+    let all = inputs();
     // Warm libphonenumber's lazily compiled metadata, as a long-running service would be.
-    let valid = inputs
+    let valid = all
         .iter()
         .filter(|(r, i)| normalize(*r, i).is_some())
         .count();
-    eprintln!("{} inputs, {valid} valid", inputs.len());
+    eprintln!("{} inputs, {valid} valid", all.len());
+    let (with_region, without_region): (Vec<_>, Vec<_>) = all
+        .iter()
+        .copied()
+        .partition(|(region, _)| region.is_some());
 
     let mut group = c.benchmark_group("phone");
-    group.throughput(Throughput::Elements(inputs.len() as u64));
-    group.bench_function("normalize_file", |b| {
-        b.iter(|| {
-            inputs
-                .iter()
-                .filter(|(region, input)| normalize(*region, black_box(input)).is_some())
-                .count()
-        })
-    });
+    for (name, inputs) in [
+        ("all", &all),
+        ("without_region", &without_region),
+        ("with_region", &with_region),
+    ] {
+        group.throughput(Throughput::Elements(inputs.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                inputs
+                    .iter()
+                    .filter(|(region, input)| normalize(*region, black_box(input)).is_some())
+                    .count()
+            })
+        });
+    }
     group.finish();
 }
 

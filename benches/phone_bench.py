@@ -1,7 +1,8 @@
 """Python baseline for `benches/phone.rs`: normalize the same inputs with `phonenumbers`.
 
 Runs parse + is_valid_number + format E.164 over every line of `benches/data/phones.txt`
-(`INPUT` or `REGION<TAB>INPUT`), single-threaded, and prints numbers per second.
+(`INPUT` or `REGION<TAB>INPUT`), single-threaded, and prints numbers per second for the
+whole file and for the lines without and with a region, like the criterion groups.
 
     python -m venv .venv && .venv/bin/pip install -r benches/requirements.txt
     .venv/bin/python benches/phone_bench.py
@@ -41,9 +42,7 @@ def run_once(inputs):
     return sum(1 for region, number in inputs if normalize(region, number) is not None)
 
 
-def main():
-    inputs = load()
-    valid = run_once(inputs)  # warm up metadata loading
+def measure(inputs):
     best = 0.0
     for _ in range(ROUNDS):
         count, start = 0, time.perf_counter()
@@ -51,8 +50,20 @@ def main():
             run_once(inputs)
             count += len(inputs)
         best = max(best, count / elapsed)
-    print(f"{len(inputs)} inputs, {valid} valid (Python accepts letters and bare digits differently)")
-    print(f"phonenumbers {phonenumbers.__version__}: {best:,.0f} numbers/s (best of {ROUNDS})")
+    return best
+
+
+def main():
+    inputs = load()
+    valid = run_once(inputs)  # warm up metadata loading
+    print(f"{len(inputs)} inputs, {valid} valid; phonenumbers {phonenumbers.__version__}")
+    subsets = {
+        "all": inputs,
+        "without_region": [line for line in inputs if line[0] is None],
+        "with_region": [line for line in inputs if line[0] is not None],
+    }
+    for name, subset in subsets.items():
+        print(f"{name}: {measure(subset):,.0f} numbers/s (best of {ROUNDS})")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use rlibphonenumber::enums::Region;
-use rlibphonenumber::{PHONE_NUMBER_UTIL, ParseError, PhoneNumberFormat, ValidationError};
+use rlibphonenumber::{
+    PHONE_NUMBER_UTIL, ParseError, PhoneNumber as LibNumber, PhoneNumberFormat, ValidationError,
+};
+
+/// Most digits the fast path reads: a 3-digit country code and libphonenumber's 17-digit
+/// longest national number.
+const MAX_PLAIN_DIGITS: usize = 20;
 
 #[cfg(test)]
 mod tests;
@@ -36,10 +42,10 @@ mod tests;
 /// | `14155550123` | [`PhoneError::MissingCountryCode`] | national number of the region | accepted as `+14155550123` |
 ///
 /// Digits without a `+` are never guessed into an international number without a region: read
-/// as international, the US national number `4155550123` would silently become a Swiss number
-/// (`+41 55 550 12 3…`), and messaging the wrong person is the worst outcome. Give the region
-/// ([`parse_with_region`]) or, for WhatsApp's own digits-only ids, say so
-/// ([`from_whatsapp_id`]).
+/// as international, about one in ten valid US national numbers is also a valid number of
+/// another country (`2036067033` would become Egypt's `+20 3 606 7033`), and messaging the
+/// wrong person is the worst outcome. Give the region ([`parse_with_region`]) or, for
+/// WhatsApp's own digits-only ids, say so ([`from_whatsapp_id`]).
 ///
 /// Letters are rejected ([`PhoneError::NotANumber`]) even where libphonenumber would read them
 /// as a vanity number (`1-800-FLOWERS`): in a recipient field a letter is far more often a typo
@@ -205,6 +211,70 @@ impl PhoneNumber {
 
     /// Parses with an optional default region and enforces the type's invariants.
     fn parse_inner(input: &str, region: Option<Region>) -> Result<Self, PhoneError> {
+        match Self::parse_plain_international(input) {
+            Some(phone) => Ok(phone),
+            None => Self::parse_general(input, region),
+        }
+    }
+
+    /// Fast path for the most common input: `+`, digits and plain separators (` -.()`).
+    ///
+    /// For such input libphonenumber's parse only drops the separators, takes the country code
+    /// (the first 1 to 3 digits that name one) and, rarely, strips a national prefix from the
+    /// rest. This path builds that number directly, skipping the parser's regular expressions,
+    /// and accepts it only when it is valid and formats back to the same digits; anything else
+    /// (an invalid number, a national prefix to strip as in `+44 (0)20…`) returns `None` and goes
+    /// through [`parse_general`](Self::parse_general), so the outcome is the general path's.
+    /// The unit tests check that both paths agree.
+    fn parse_plain_international(input: &str) -> Option<Self> {
+        let rest = input.trim().strip_prefix('+')?;
+        let mut buffer = [0_u8; MAX_PLAIN_DIGITS];
+        let mut len = 0;
+        for byte in rest.bytes() {
+            match byte {
+                b'0'..=b'9' => {
+                    *buffer.get_mut(len)? = byte;
+                    len += 1;
+                }
+                b' ' | b'-' | b'.' | b'(' | b')' => {}
+                _ => return None,
+            }
+        }
+        let digits = std::str::from_utf8(buffer.get(..len)?).ok()?;
+        if digits.starts_with('0') {
+            return None;
+        }
+        let (country_code, national) = (1..=3).find_map(|split| {
+            let (code, national) = digits.split_at_checked(split)?;
+            let code = code.parse().ok()?;
+            PHONE_NUMBER_UTIL.get_region_for_country_code(code)?;
+            Some((code, national))
+        })?;
+        let leading_zeros = national.bytes().take_while(|&b| b == b'0').count();
+        let number = LibNumber {
+            country_code,
+            national_number: national.parse().ok()?,
+            italian_leading_zero: (leading_zeros > 0).then_some(true),
+            number_of_leading_zeros: (leading_zeros > 1)
+                .then(|| i32::try_from(leading_zeros).ok())
+                .flatten(),
+            ..LibNumber::default()
+        };
+        if !number.is_valid() {
+            return None;
+        }
+        let e164 = number.format_as(PhoneNumberFormat::E164);
+        if e164.get(1..) != Some(digits) {
+            return None;
+        }
+        Some(Self {
+            e164: e164.into_owned(),
+            country_code: u16::try_from(country_code).ok()?,
+        })
+    }
+
+    /// The general path: libphonenumber's parser, then this type's policy and validity checks.
+    fn parse_general(input: &str, region: Option<Region>) -> Result<Self, PhoneError> {
         if input.trim().is_empty() {
             return Err(PhoneError::Empty);
         }

@@ -85,6 +85,9 @@ const TABLE: &[(&str, Option<&str>, Result<&str, Kind>)] = &[
     ("4155550123", Some("US"), Ok("+14155550123")),
     ("+14155550123", Some("DE"), Ok("+14155550123")),
     ("14155550123", None, Err(MissingCountryCode)),
+    ("2036067033", None, Err(MissingCountryCode)),
+    ("2036067033", Some("US"), Ok("+12036067033")),
+    ("+2036067033", None, Ok("+2036067033")),
     ("4155550123", None, Err(MissingCountryCode)),
     ("004930123456", None, Err(MissingCountryCode)),
     ("030 12345678", None, Err(MissingCountryCode)),
@@ -366,6 +369,40 @@ fn table_matches_libphonenumber_oracle() {
 }
 
 #[test]
+fn fast_path_agrees_with_general_path_on_table() {
+    for &(input, region, _) in TABLE {
+        let region = region.and_then(|code| super::region_from_code(code).ok());
+        assert_eq!(
+            PhoneNumber::parse_inner(input, region),
+            PhoneNumber::parse_general(input, region),
+            "{input:?} in {region:?}"
+        );
+    }
+}
+
+#[test]
+fn fast_path_takes_plain_international_input_only() {
+    let fast = |input| PhoneNumber::parse_plain_international(input).map(String::from);
+    assert_eq!(fast("+14155550123"), Some("+14155550123".to_owned()));
+    assert_eq!(fast(" +1 (415) 555-0123 "), Some("+14155550123".to_owned()));
+    assert_eq!(fast("+390669820000"), Some("+390669820000".to_owned()));
+    // A national prefix to strip, an invalid number, an extension, letters, full-width digits,
+    // no `+`, too many digits: all left to the general path.
+    for input in [
+        "+44 (0)20 7946 0958",
+        "+1 123 555 0123",
+        "+1 415 555 0123 x12",
+        "+1 415 555 O123",
+        "＋１ ４１５ ５５５ ０１２３",
+        "14155550123",
+        "+012345678",
+        "+123456789012345678901",
+    ] {
+        assert_eq!(fast(input), None, "{input:?}");
+    }
+}
+
+#[test]
 fn table_is_broad() {
     let country_codes: BTreeSet<u16> = TABLE
         .iter()
@@ -610,17 +647,16 @@ fn generated_builders_accept_phone_numbers() {
     assert_eq!(body.phone, "+14155550123");
 }
 
-/// Country codes with many valid numbers, for generating valid numbers.
-const COUNTRY_CODES: &[&str] = &[
-    "1", "7", "33", "34", "39", "44", "49", "55", "61", "81", "86", "91", "234", "353",
-];
-
-/// Numbers that libphonenumber says are valid, as E.164 strings.
+/// Valid numbers: a valid number of the table with its last four digits replaced.
 fn valid_number() -> impl Strategy<Value = PhoneNumber> {
-    (prop::sample::select(COUNTRY_CODES), "[1-9][0-9]{6,11}")
-        .prop_filter_map("not valid", |(cc, rest)| {
-            format!("+{cc}{rest}").parse().ok()
-        })
+    let seeds: Vec<&str> = TABLE
+        .iter()
+        .filter_map(|(_, _, expected)| expected.ok())
+        .collect();
+    (prop::sample::select(seeds), "[0-9]{4}").prop_filter_map("not valid", |(seed, tail)| {
+        let head = seed.get(..seed.len() - 4)?;
+        format!("{head}{tail}").parse().ok()
+    })
 }
 
 /// Inserts a separator people type after each digit, chosen by `noise`.
@@ -639,6 +675,13 @@ proptest! {
         let normalized: PhoneNumber = typed.parse().expect("separators keep a number valid");
         prop_assert_eq!(&normalized, &phone);
         prop_assert_eq!(normalized.as_str().parse::<PhoneNumber>(), Ok(normalized.clone()));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_general_path(input in "[+]?[0-9 ().-]{0,24}", phone in valid_number(), noise in prop::collection::vec(any::<u8>(), 1..8)) {
+        prop_assert_eq!(PhoneNumber::parse_inner(&input, None), PhoneNumber::parse_general(&input, None));
+        let typed = typed_like_a_person(phone.as_str(), &noise);
+        prop_assert_eq!(PhoneNumber::parse_general(&typed, None), Ok(phone));
     }
 
     #[test]
