@@ -22,38 +22,24 @@ use qyvo::{Client, Error, Placeholders, Tags, Variables, types};
 use qyvo_mock::{Fault, Operation, seed};
 use serde_json::json;
 
+/// One libtest trial per async test function, named after it.
+macro_rules! trials {
+    ($e2e:expr; $($test:ident),* $(,)?) => {
+        vec![$($e2e.trial(stringify!($test), $test)),*]
+    };
+}
+
 fn main() -> ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let e2e = E2e::new();
-    let trials = vec![
-        e2e.trial(
-            "the_sdk_and_the_mock_know_the_same_operations",
-            the_sdk_and_the_mock_know_the_same_operations,
-        ),
-        e2e.trial(
-            "a_shop_story_uses_every_operation",
-            a_shop_story_uses_every_operation,
-        ),
-        e2e.trial(
-            "documented_errors_arrive_as_typed_variants",
-            documented_errors_arrive_as_typed_variants,
-        ),
-        e2e.trial(
-            "a_wrong_token_is_unauthenticated_on_every_operation",
-            a_wrong_token_is_unauthenticated_on_every_operation,
-        ),
-        e2e.trial(
-            "free_text_needs_the_24_hour_window",
-            free_text_needs_the_24_hour_window,
-        ),
-        e2e.trial(
-            "an_exhausted_quota_is_rate_limited_with_retry_after",
-            an_exhausted_quota_is_rate_limited_with_retry_after,
-        ),
-        e2e.trial(
-            "off_spec_responses_are_caught",
-            off_spec_responses_are_caught,
-        ),
+    let trials = trials![e2e;
+        the_sdk_and_the_mock_know_the_same_operations,
+        a_shop_story_uses_every_operation,
+        documented_errors_arrive_as_typed_variants,
+        a_wrong_token_is_unauthenticated_on_every_operation,
+        free_text_needs_the_24_hour_window,
+        an_exhausted_quota_is_rate_limited_with_retry_after,
+        off_spec_responses_are_caught,
     ];
     let conclusion = libtest_mimic::run(&args, trials);
     e2e.shutdown();
