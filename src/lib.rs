@@ -7,6 +7,7 @@ mod ext;
 mod generated;
 mod hooks;
 mod json_path;
+pub mod poll;
 pub mod ratelimit;
 pub mod retry;
 pub mod template;
