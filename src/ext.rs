@@ -104,7 +104,7 @@ pub trait QyvoClientExt: sealed::Sealed {
     /// let mut sessions = client.poll_flow_sessions(Some("01J0FL7Q4W5M3N8C2ZP6TKV9RA".into()), PollOptions::new());
     /// while let Some(event) = sessions.next().await {
     ///     if let PollEvent::Item(session) = event? {
-    ///         println!("{} entered {}", session.id, session.flow_id);
+    ///         println!("{} entered {:?}", session.id, session.flow_id);
     ///     }
     /// }
     /// # Ok(())

@@ -133,7 +133,8 @@ mod sealed {
 ///     }
 /// }
 ///
-/// let campaign = qyvo::types::Campaign::builder().id("01J0CP7Q4W5M3N8C2ZP6TKV9RA").try_into()?;
+/// let campaign: qyvo::types::Campaign =
+///     qyvo::types::Campaign::builder().id("01J0CP7Q4W5M3N8C2ZP6TKV9RA").try_into()?;
 /// assert_eq!(describe(&campaign), "01J0CP7Q4W5M3N8C2ZP6TKV9RA");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
