@@ -42,7 +42,9 @@
 //!
 //! A page holds at most [`PAGE_SIZE`] items. When a full page is entirely new, more may have
 //! arrived since the last poll than one poll can see: the poller yields [`PollEvent::Gap`]
-//! before the page's items instead of losing the others silently. It does the same when it
+//! before the page's items instead of losing the others silently. Exactly [`PAGE_SIZE`] new
+//! items look the same as more (the checkpoint's item is just off the page), so a gap is a
+//! warning that items *may* be missing, never a false all-clear. It does the same when it
 //! cannot tell what is new at all (no `created_at` to compare and the checkpoint's id gone):
 //! the items that follow may then repeat ones delivered before.
 //!
@@ -717,7 +719,8 @@ pub enum PollEvent<T> {
     /// A new item; items come oldest first.
     Item(T),
     /// Continuity with the checkpoint was lost: a full page of new items came, so more may
-    /// have arrived than one poll can see (and were missed), or nothing in the page could be
+    /// have arrived than one poll can see (and were missed; exactly one page of new items
+    /// cannot be told from more, so this may be a false alarm), or nothing in the page could be
     /// compared with the checkpoint (and the items that follow may repeat earlier ones). The
     /// page's items follow.
     Gap {
