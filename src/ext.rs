@@ -16,6 +16,7 @@ use crate::{
     Client, Error, Metadata, MetadataError, PhoneError, PhoneNumber, Placeholders, Tag, TagError,
     Tags, Variables,
     bulk::{Recipient, SendTemplateBulk},
+    poll::{CheckpointStore, PollOptions, PollStream},
     ratelimit::RateLimitStatus,
     types,
 };
@@ -28,7 +29,7 @@ mod sealed {
 /// How long a template's placeholders are cached by default: 5 minutes.
 pub const DEFAULT_TEMPLATE_CACHE_TTL: Duration = Duration::from_secs(300);
 
-/// SDK conveniences on [`Client`].
+/// SDK conveniences on [`Client`]: checked sends, bulk sends, trigger pollers and quota.
 ///
 /// Sealed: only [`Client`] implements it. Every method that takes a phone number takes
 /// anything convertible into a [`PhoneNumber`] (`&str`, `String`, `PhoneNumber`).
@@ -160,6 +161,112 @@ pub trait QyvoClientExt: sealed::Sealed {
     ) -> SendTemplateBulk<'_>
     where
         I: IntoIterator<Item = Recipient>;
+
+    /// Polls `new_message_received`: a stream of new inbound messages, oldest first,
+    /// optionally only of one type.
+    ///
+    /// See [`crate::poll`] for what counts as new, the first poll, the delivery guarantee
+    /// (at least once) and errors.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt as _;
+    /// use qyvo::poll::{PollEvent, PollOptions};
+    /// use qyvo::prelude::*;
+    /// use qyvo::types::MessageTypeFilter;
+    ///
+    /// # async fn run(client: qyvo::Client) -> Result<(), qyvo::poll::PollError> {
+    /// let mut texts = client.poll_messages(Some(MessageTypeFilter::Text), PollOptions::new());
+    /// while let Some(event) = texts.next().await {
+    ///     if let PollEvent::Item(message) = event? {
+    ///         println!("{}: {:?}", message.id, message.content);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn poll_messages<S: CheckpointStore>(
+        &self,
+        message_type: Option<types::MessageTypeFilter>,
+        options: PollOptions<S>,
+    ) -> PollStream<types::InboundMessage>;
+
+    /// Polls `new_campaign_sent`: a stream of campaigns that finished sending, oldest first.
+    ///
+    /// See [`crate::poll`]; campaigns without a `created_at` are told apart by their position
+    /// in the page.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt as _;
+    /// use qyvo::poll::{PollEvent, PollOptions};
+    /// use qyvo::prelude::*;
+    ///
+    /// # async fn run(client: qyvo::Client) -> Result<(), qyvo::poll::PollError> {
+    /// let mut sent = client.poll_campaigns(PollOptions::new());
+    /// while let Some(event) = sent.next().await {
+    ///     if let PollEvent::Item(campaign) = event? {
+    ///         println!("{} sent to {:?}", campaign.id, campaign.sent_count);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn poll_campaigns<S: CheckpointStore>(
+        &self,
+        options: PollOptions<S>,
+    ) -> PollStream<types::Campaign>;
+
+    /// Polls `new_flow_triggered`: a stream of new flow sessions, oldest first, optionally only
+    /// of one flow.
+    ///
+    /// See [`crate::poll`].
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt as _;
+    /// use qyvo::poll::{PollEvent, PollOptions};
+    /// use qyvo::prelude::*;
+    ///
+    /// # async fn run(client: qyvo::Client) -> Result<(), qyvo::poll::PollError> {
+    /// let mut sessions = client.poll_flow_sessions(Some("01J0FL7Q4W5M3N8C2ZP6TKV9RA".into()), PollOptions::new());
+    /// while let Some(event) = sessions.next().await {
+    ///     if let PollEvent::Item(session) = event? {
+    ///         println!("{} entered {:?}", session.id, session.flow_id);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn poll_flow_sessions<S: CheckpointStore>(
+        &self,
+        flow_id: Option<String>,
+        options: PollOptions<S>,
+    ) -> PollStream<types::FlowSession>;
+
+    /// Polls `new_sequence_triggered`: a stream of new sequence enrolments, oldest first,
+    /// optionally only of one sequence.
+    ///
+    /// See [`crate::poll`]; sessions without a `created_at` are told apart by their position
+    /// in the page.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt as _;
+    /// use qyvo::poll::{PollEvent, PollOptions};
+    /// use qyvo::prelude::*;
+    ///
+    /// # async fn run(client: qyvo::Client) -> Result<(), qyvo::poll::PollError> {
+    /// let mut enrolments = client.poll_sequence_sessions(None, PollOptions::new());
+    /// while let Some(event) = enrolments.next().await {
+    ///     if let PollEvent::Item(session) = event? {
+    ///         println!("{} enrolled in {:?}", session.id, session.sequence_id);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn poll_sequence_sessions<S: CheckpointStore>(
+        &self,
+        sequence_id: Option<String>,
+        options: PollOptions<S>,
+    ) -> PollStream<types::SequenceSession>;
 }
 
 fn phone<P>(phone: P) -> Result<PhoneNumber, Error>
@@ -171,6 +278,37 @@ where
 }
 
 impl QyvoClientExt for Client {
+    fn poll_messages<S: CheckpointStore>(
+        &self,
+        message_type: Option<types::MessageTypeFilter>,
+        options: PollOptions<S>,
+    ) -> PollStream<types::InboundMessage> {
+        crate::poll::messages(self, message_type, options)
+    }
+
+    fn poll_campaigns<S: CheckpointStore>(
+        &self,
+        options: PollOptions<S>,
+    ) -> PollStream<types::Campaign> {
+        crate::poll::campaigns(self, options)
+    }
+
+    fn poll_flow_sessions<S: CheckpointStore>(
+        &self,
+        flow_id: Option<String>,
+        options: PollOptions<S>,
+    ) -> PollStream<types::FlowSession> {
+        crate::poll::flow_sessions(self, flow_id, options)
+    }
+
+    fn poll_sequence_sessions<S: CheckpointStore>(
+        &self,
+        sequence_id: Option<String>,
+        options: PollOptions<S>,
+    ) -> PollStream<types::SequenceSession> {
+        crate::poll::sequence_sessions(self, sequence_id, options)
+    }
+
     fn send_template_bulk<I>(
         &self,
         template_id: impl Into<String>,
@@ -466,8 +604,17 @@ impl TemplateCache {
 
 /// The names of every hand-written method on [`Client`], checked against the operationIds.
 #[cfg(test)]
-pub(crate) const EXT_METHODS: &[&str] =
-    &["rate_limit", "send_template", "send_text", "upsert_contact"];
+pub(crate) const EXT_METHODS: &[&str] = &[
+    "poll_campaigns",
+    "poll_flow_sessions",
+    "poll_messages",
+    "poll_sequence_sessions",
+    "rate_limit",
+    "send_template",
+    "send_template_bulk",
+    "send_text",
+    "upsert_contact",
+];
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ mod generated;
 mod hooks;
 mod json_path;
 pub mod phone;
+pub mod poll;
 pub mod ratelimit;
 pub mod retry;
 pub mod template;

@@ -1,0 +1,431 @@
+//! Trigger pollers against the stateful mock server, on tokio's paused clock.
+
+use std::{collections::HashSet, path::PathBuf, time::Duration};
+
+use futures_util::StreamExt as _;
+use qyvo::{
+    poll::{
+        CheckpointError, FileCheckpointStore, MemoryCheckpointStore, PAGE_SIZE, PollError,
+        PollEvent, PollOptions, PollStream, StartFrom, TriggerItem,
+    },
+    prelude::*,
+    retry::RetryPolicy,
+    types::MessageTypeFilter,
+};
+use qyvo_mock::{Fault, Injection, MockServer, Operation, StatusCode, seed};
+use serde_json::json;
+
+const PHONE: &str = "+14155550123";
+const INTERVAL: Duration = Duration::from_secs(30);
+
+async fn server() -> MockServer {
+    MockServer::builder()
+        .rate_limit(100_000, Duration::from_secs(60))
+        .start()
+        .await
+        .expect("the mock binds 127.0.0.1")
+}
+
+/// A client without retries or proactive limiting, so the poller sees every failure.
+fn client_with_token(server: &MockServer, token: &str) -> Client {
+    ClientBuilder::new(token)
+        .base_url(server.base_url())
+        .retry_policy(RetryPolicy::none())
+        .without_rate_limiter()
+        .build()
+        .expect("a loopback client builds")
+}
+
+fn client(server: &MockServer) -> Client {
+    client_with_token(server, server.token())
+}
+
+/// Every 30 s exactly, so the tests can count polls.
+fn options() -> PollOptions {
+    PollOptions::new().jitter(0.0)
+}
+
+type Event<T> = Result<PollEvent<T>, PollError>;
+
+/// The next event within `within` (of paused time), or `None` when none came.
+async fn next_within<T>(stream: &mut PollStream<T>, within: Duration) -> Option<Event<T>> {
+    tokio::time::timeout(within, stream.next())
+        .await
+        .ok()
+        .flatten()
+}
+
+/// The ids of the next `n` items, failing on anything else or when they do not come in time.
+async fn take_ids<T: TriggerItem + std::fmt::Debug>(
+    stream: &mut PollStream<T>,
+    n: usize,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    while ids.len() < n {
+        match next_within(stream, 10 * INTERVAL).await {
+            Some(Ok(PollEvent::Item(item))) => ids.push(item.id().to_owned()),
+            other => panic!("expected an item, got {other:?}"),
+        }
+    }
+    ids
+}
+
+/// Drives the stream through its first poll, which must deliver nothing.
+async fn prime<T: std::fmt::Debug>(stream: &mut PollStream<T>) {
+    let event = next_within(stream, Duration::from_secs(1)).await;
+    assert!(event.is_none(), "the first poll delivered {event:?}");
+}
+
+/// Polls for `span` and fails on any event.
+async fn assert_quiet<T: std::fmt::Debug>(stream: &mut PollStream<T>, span: Duration) {
+    let event = next_within(stream, span).await;
+    assert!(event.is_none(), "unexpected {event:?}");
+}
+
+fn replies(server: &MockServer, texts: &[&str]) -> Vec<String> {
+    texts
+        .iter()
+        .map(|text| {
+            server
+                .contact_reply(server.token(), PHONE, text)
+                .expect("the mock records the reply")
+        })
+        .collect()
+}
+
+/// A fresh path under the system temp dir, removed with its directory on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("qyvo-poll-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the temp dir is writable");
+        Self(dir)
+    }
+
+    fn file(&self) -> PathBuf {
+        self.0.join("checkpoint.json")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_poll_starts_from_now_unless_asked_to_replay() {
+    let server = server().await;
+    let old = replies(&server, &["before 1", "before 2"]);
+    let client = client(&server);
+
+    let mut from_now = client.poll_messages(None, options());
+    prime(&mut from_now).await;
+    assert_eq!(server.count(Operation::NewMessageReceived), 1);
+    let new = replies(&server, &["after"]);
+    assert_eq!(take_ids(&mut from_now, 1).await, new);
+
+    let mut replay = client.poll_messages(None, options().start_from(StartFrom::CurrentPage));
+    let expected: Vec<_> = old.into_iter().chain(new).collect();
+    assert_eq!(take_ids(&mut replay, 3).await, expected);
+    assert_quiet(&mut replay, 3 * INTERVAL).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn new_replies_come_oldest_first_exactly_once_over_several_polls() {
+    let server = server().await;
+    let mut stream = client(&server).poll_messages(None, options());
+    prime(&mut stream).await;
+    let mut delivered = Vec::new();
+    let mut sent = Vec::new();
+    for round in [&["a", "b"][..], &["c", "d", "e"], &["f"]] {
+        // Replies of one round share a second: the tie-breaking is exercised too.
+        let ids = replies(&server, round);
+        delivered.extend(take_ids(&mut stream, ids.len()).await);
+        sent.extend(ids);
+    }
+    assert_quiet(&mut stream, 4 * INTERVAL).await;
+    assert_eq!(delivered, sent);
+    assert!(server.count(Operation::NewMessageReceived) >= 7);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_message_type_filter_is_sent_and_honoured() {
+    let server = server().await;
+    let mut images = client(&server).poll_messages(Some(MessageTypeFilter::Image), options());
+    prime(&mut images).await;
+    replies(&server, &["just text"]);
+    let image = server
+        .receive_message(server.token(), PHONE, "image", json!({"caption": "a cat"}))
+        .unwrap();
+    assert_eq!(take_ids(&mut images, 1).await, [image]);
+    assert_quiet(&mut images, 2 * INTERVAL).await;
+    let journal = server.journal();
+    assert!(
+        journal
+            .iter()
+            .filter(|e| e.operation == Some(Operation::NewMessageReceived))
+            .all(|e| e.query.as_deref() == Some("message_type=image")),
+        "{journal:#?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn campaigns_are_polled_and_replayed_oldest_first() {
+    let server = server().await;
+    let client = client(&server);
+    let mut replay = client.poll_campaigns(options().start_from(StartFrom::CurrentPage));
+    assert_eq!(
+        take_ids(&mut replay, 2).await,
+        [
+            seed::BLACK_FRIDAY_CAMPAIGN_ID,
+            seed::SPRING_LAUNCH_CAMPAIGN_ID
+        ]
+    );
+    let mut campaigns = client.poll_campaigns(options());
+    prime(&mut campaigns).await;
+    let first = server.add_campaign(server.token(), "June", 10).unwrap();
+    // The mock lists campaigns of one second oldest first; a second apart they are ordered.
+    server.advance_clock(Duration::from_secs(1));
+    let second = server.add_campaign(server.token(), "July", 20).unwrap();
+    assert_eq!(take_ids(&mut campaigns, 2).await, [first, second]);
+    assert_quiet(&mut campaigns, 2 * INTERVAL).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn flow_sessions_are_polled_with_the_flow_filter() {
+    let server = server().await;
+    let client = client(&server);
+    let mut sessions =
+        client.poll_flow_sessions(Some(seed::CART_RECOVERY_FLOW_ID.to_owned()), options());
+    prime(&mut sessions).await;
+    let mut started = Vec::new();
+    for (flow, phone) in [
+        (seed::CART_RECOVERY_FLOW_ID, "+14155550101"),
+        (seed::SUPPORT_MENU_FLOW_ID, "+14155550102"),
+        (seed::CART_RECOVERY_FLOW_ID, "+14155550103"),
+    ] {
+        let result = client
+            .trigger_flow()
+            .body_map(|b| b.flow_id(flow).phone(Some(phone.to_owned())))
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        if flow == seed::CART_RECOVERY_FLOW_ID {
+            started.push(result.id.unwrap());
+        }
+    }
+    assert_eq!(take_ids(&mut sessions, 2).await, started);
+    assert_quiet(&mut sessions, 2 * INTERVAL).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn sequence_sessions_are_polled() {
+    let server = server().await;
+    let client = client(&server);
+    let mut sessions = client.poll_sequence_sessions(None, options());
+    prime(&mut sessions).await;
+    let mut started = Vec::new();
+    for (sequence, phone) in [
+        (seed::WELCOME_SEQUENCE_ID, "+14155550101"),
+        (seed::WINBACK_SEQUENCE_ID, "+14155550102"),
+    ] {
+        let result = client
+            .trigger_sequence()
+            .body_map(|b| b.sequence_id(sequence).phone(Some(phone.to_owned())))
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        started.push(result.id.unwrap());
+    }
+    assert_eq!(take_ids(&mut sessions, 2).await, started);
+    assert_quiet(&mut sessions, 2 * INTERVAL).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_larger_than_a_page_yields_a_gap_then_the_newest_page() {
+    let server = server().await;
+    let mut stream = client(&server).poll_messages(None, options());
+    prime(&mut stream).await;
+    let before = replies(&server, &["seen"]);
+    assert_eq!(take_ids(&mut stream, 1).await, before);
+    let texts: Vec<String> = (0..PAGE_SIZE + 50).map(|n| format!("burst {n}")).collect();
+    let burst = replies(
+        &server,
+        &texts.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    match next_within(&mut stream, 2 * INTERVAL).await {
+        Some(Ok(PollEvent::Gap { since })) => assert_eq!(since.id(), Some(before[0].as_str())),
+        other => panic!("expected a gap, got {other:?}"),
+    }
+    assert_eq!(take_ids(&mut stream, PAGE_SIZE).await, burst[50..]);
+    assert_quiet(&mut stream, 3 * INTERVAL).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_file_checkpoint_survives_a_restart_without_duplicates() {
+    let server = server().await;
+    let client = client(&server);
+    let dir = TempDir::new("restart");
+    let store = || options().store(FileCheckpointStore::new(dir.file()));
+
+    let mut first = client.poll_messages(None, store());
+    prime(&mut first).await;
+    assert!(dir.file().exists(), "the starting point is saved at once");
+    let handled = replies(&server, &["one", "two", "three"]);
+    assert_eq!(take_ids(&mut first, 3).await, handled);
+    // Asking for more means "done with those": the checkpoint moves past them.
+    assert_quiet(&mut first, Duration::from_secs(1)).await;
+    drop(first);
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.file()).unwrap()).unwrap();
+    assert_eq!(saved["id"], handled[2].as_str());
+
+    let unhandled = replies(&server, &["four", "five"]);
+    let mut second = client.poll_messages(None, store());
+    // Crash right after taking the items, before asking for more: at least once.
+    assert_eq!(take_ids(&mut second, 2).await, unhandled);
+    drop(second);
+    let mut third = client.poll_messages(None, store());
+    assert_eq!(take_ids(&mut third, 2).await, unhandled);
+    assert_quiet(&mut third, 3 * INTERVAL).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_corrupt_checkpoint_file_is_a_typed_error_that_ends_the_stream() {
+    let server = server().await;
+    let dir = TempDir::new("corrupt");
+    std::fs::write(dir.file(), b"{\"id\": \"01J0").unwrap();
+    let mut stream =
+        client(&server).poll_messages(None, options().store(FileCheckpointStore::new(dir.file())));
+    match stream.next().await {
+        Some(Err(
+            error @ PollError::Checkpoint {
+                source: CheckpointError::Corrupt { .. },
+            },
+        )) => {
+            assert!(error.is_fatal());
+            assert!(
+                std::error::Error::source(&error)
+                    .unwrap()
+                    .to_string()
+                    .ends_with("checkpoint.json is corrupt")
+            );
+        }
+        other => panic!("expected a corrupt checkpoint, got {other:?}"),
+    }
+    assert!(stream.next().await.is_none());
+    assert_eq!(server.count(Operation::NewMessageReceived), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_back_off_and_lose_nothing() {
+    let server = server().await;
+    let store = MemoryCheckpointStore::new();
+    let mut stream = client(&server).poll_messages(None, options().store(store.clone()));
+    prime(&mut stream).await;
+    let saved = store.get();
+    let sent = replies(&server, &["during", "the outage"]);
+    server.inject(
+        Injection::new(Fault::Status(StatusCode::SERVICE_UNAVAILABLE))
+            .on(Operation::NewMessageReceived)
+            .times(2),
+    );
+    let mut waits = Vec::new();
+    for _ in 0..2 {
+        match next_within(&mut stream, 10 * INTERVAL).await {
+            Some(Err(PollError::Transient {
+                source: Error::Server { status: 503, .. },
+                retry_in,
+            })) => waits.push(retry_in),
+            other => panic!("expected a transient error, got {other:?}"),
+        }
+        assert_eq!(
+            store.get(),
+            saved,
+            "a failed poll does not move the checkpoint"
+        );
+    }
+    assert_eq!(waits, [2 * INTERVAL, 4 * INTERVAL]);
+    let started = tokio::time::Instant::now();
+    assert_eq!(take_ids(&mut stream, 2).await, sent);
+    assert!(started.elapsed() >= 4 * INTERVAL);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_longer_than_the_backoff_is_honoured() {
+    let server = server().await;
+    let mut stream = client(&server).poll_campaigns(options());
+    prime(&mut stream).await;
+    server.inject(
+        Injection::new(Fault::TooManyRequests {
+            retry_after_secs: 200,
+        })
+        .on(Operation::NewCampaignSent),
+    );
+    match next_within(&mut stream, 2 * INTERVAL).await {
+        Some(Err(PollError::Transient { retry_in, .. })) => {
+            assert_eq!(retry_in, Duration::from_secs(200));
+        }
+        other => panic!("expected a transient error, got {other:?}"),
+    }
+    let polls = server.count(Operation::NewCampaignSent);
+    assert_quiet(&mut stream, Duration::from_secs(199)).await;
+    assert_eq!(server.count(Operation::NewCampaignSent), polls);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rejected_token_ends_the_stream() {
+    let server = server().await;
+    let mut stream = client_with_token(&server, "not-a-token").poll_messages(None, options());
+    match stream.next().await {
+        Some(Err(error @ PollError::Fatal { .. })) => {
+            assert!(matches!(
+                std::error::Error::source(&error).and_then(|e| e.downcast_ref::<Error>()),
+                Some(Error::Unauthenticated)
+            ));
+        }
+        other => panic!("expected a fatal error, got {other:?}"),
+    }
+    assert!(stream.next().await.is_none());
+    assert_eq!(server.count(Operation::NewMessageReceived), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_stream_stops_polling() {
+    let server = server().await;
+    let mut stream = client(&server).poll_messages(None, options());
+    // Polls at 0, 30, 60 and 90 s.
+    assert_quiet(&mut stream, Duration::from_secs(95)).await;
+    assert_eq!(server.count(Operation::NewMessageReceived), 4);
+    drop(stream);
+    replies(&server, &["nobody listens"]);
+    tokio::time::sleep(20 * INTERVAL).await;
+    assert_eq!(server.count(Operation::NewMessageReceived), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn items_are_unique_across_a_long_run_with_ties() {
+    let server = server().await;
+    let mut stream = client(&server).poll_messages(None, options());
+    prime(&mut stream).await;
+    let mut sent = Vec::new();
+    let mut delivered = Vec::new();
+    for round in 0..10 {
+        let texts: Vec<String> = (0..round * 7 % 40 + 1)
+            .map(|n| format!("{round}/{n}"))
+            .collect();
+        let ids = replies(
+            &server,
+            &texts.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        delivered.extend(take_ids(&mut stream, ids.len()).await);
+        sent.extend(ids);
+    }
+    assert_eq!(delivered, sent);
+    assert_eq!(delivered.iter().collect::<HashSet<_>>().len(), sent.len());
+}
