@@ -83,17 +83,22 @@ impl ClientHooks<crate::client::Shared> for Client {
         let mut request = request;
         loop {
             let copy = request.try_clone();
-            if let Some(limiter) = &runtime.limiter
-                && let Err(wait) = limiter.acquire(policy.retry_after_cap()).await
-            {
-                // The server asked for a longer pause than the policy waits: answer its 429
-                // locally instead of sending a request that would get one.
-                return Ok(local_too_many_requests(request.url().clone(), wait));
-            }
+            let permit = match &runtime.limiter {
+                Some(limiter) => match limiter.acquire(policy.retry_after_cap()).await {
+                    Ok(permit) => Some(permit),
+                    // The server asked for a longer pause than the policy waits: answer its
+                    // 429 locally instead of sending a request that would get one.
+                    Err(wait) => return Ok(local_too_many_requests(request.url().clone(), wait)),
+                },
+                None => None,
+            };
             let span = crate::trace::request_span(info.operation_id, retries + 1);
             let started = tokio::time::Instant::now();
             let result = crate::trace::instrument(&span, self.client().execute(request)).await;
             crate::trace::record_result(&span, &result, started.elapsed());
+            if let (Some(limiter), Some(permit)) = (&runtime.limiter, permit) {
+                limiter.release(permit);
+            }
             let attempt = match &result {
                 Ok(response) => {
                     if let Some(limiter) = &runtime.limiter {
