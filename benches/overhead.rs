@@ -34,8 +34,8 @@ use qyvo::{Client, ClientBuilder, ClientInfo as _, types};
 use qyvo_mock::{MockServer, Operation};
 
 const PHONE: &str = "+14155550123";
-const ROUNDS: usize = 9;
-const RUN: Duration = Duration::from_millis(500);
+const ROUNDS: usize = 21;
+const RUN: Duration = Duration::from_millis(200);
 const CONCURRENCY: [usize; 2] = [1, 16];
 
 /// The two operations measured.
