@@ -90,6 +90,13 @@ pub enum Error {
         /// The server's message, when it sent one.
         message: Option<String>,
     },
+    /// A status the spec does not declare for the operation and that is not an error, e.g. a
+    /// 200 where the operation answers 201: the server may have acted, but the answer cannot
+    /// be read as the operation's result.
+    UnexpectedStatus {
+        /// The HTTP status.
+        status: u16,
+    },
     /// 5xx: the server failed.
     Server {
         /// The HTTP status.
@@ -219,6 +226,7 @@ impl fmt::Display for Error {
                 Some(m) => write!(f, "request rejected with status {status}: {}", lowercase_message(m)),
                 None => write!(f, "request rejected with status {status}"),
             },
+            Self::UnexpectedStatus { status } => write!(f, "unexpected status {status}"),
             Self::Server { status, .. } => write!(f, "server error {status}"),
             Self::Transport { .. } => f.write_str("connection failed"),
             Self::Timeout { .. } => f.write_str("the request timed out"),
@@ -277,7 +285,9 @@ impl Error {
             | Self::NoWhatsAppAccount
             | Self::WindowClosed { .. } => Some(422),
             Self::RateLimited { .. } => Some(429),
-            Self::Rejected { status, .. } | Self::Server { status, .. } => Some(*status),
+            Self::Rejected { status, .. }
+            | Self::Server { status, .. }
+            | Self::UnexpectedStatus { status } => Some(*status),
             _ => None,
         }
     }
@@ -325,10 +335,11 @@ impl Error {
                     fields: body.errors,
                 }
             }
-            code => Self::Rejected {
+            code @ 400..=499 => Self::Rejected {
                 status: code,
                 message: (!text.is_empty()).then_some(text),
             },
+            code => Self::UnexpectedStatus { status: code },
         }
     }
 
@@ -509,6 +520,23 @@ mod tests {
         assert!(matches!(
             classify(409, json!({"error": "Conflict"})),
             Error::Rejected { status: 409, .. }
+        ));
+    }
+
+    #[test]
+    fn an_undeclared_success_or_redirect_is_not_a_rejection() {
+        for status in [200, 204, 302] {
+            let e = classify(status, serde_json::json!({"id": "01J1Y"}));
+            assert!(
+                matches!(e, Error::UnexpectedStatus { status: s } if s == status),
+                "{e:?}"
+            );
+            assert_eq!(e.status(), Some(status));
+            assert_eq!(e.to_string(), format!("unexpected status {status}"));
+        }
+        assert!(matches!(
+            classify(418, serde_json::json!({})),
+            Error::Rejected { status: 418, .. }
         ));
     }
 

@@ -8,7 +8,10 @@ use std::{
 };
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::{Request, Response, ResponseBuilderExt, header::CONTENT_TYPE};
+use reqwest::{
+    Request, Response, ResponseBuilderExt,
+    header::{CONTENT_TYPE, RETRY_AFTER},
+};
 
 use crate::{
     Client,
@@ -18,6 +21,10 @@ use crate::{
 
 /// The largest response body the SDK reads by default: 10 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
+
+/// progenitor's `api-version` header, removed before sending.
+const API_VERSION: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("api-version");
 
 /// The longest error body kept when a server answers an error with something other than JSON.
 const MAX_RAW_ERROR_CHARS: usize = 512;
@@ -71,7 +78,7 @@ impl ClientHooks<crate::client::Shared> for Client {
     ) -> Result<(), progenitor_client::Error<E>> {
         // Qyvo versions its API by path (`/v1`); progenitor's `api-version` header would only
         // carry the spec's `info.version`, which no Qyvo server reads.
-        request.headers_mut().remove("api-version");
+        request.headers_mut().remove(API_VERSION);
         Ok(())
     }
 
@@ -84,7 +91,9 @@ impl ClientHooks<crate::client::Shared> for Client {
         loop {
             let copy = request.try_clone();
             let permit = match &runtime.limiter {
-                Some(limiter) => match limiter.acquire(policy.retry_after_cap()).await {
+                // Boxed, like every wait below: a timer inline would grow this future, which
+                // is moved on every call, by its size.
+                Some(limiter) => match Box::pin(limiter.acquire(policy.retry_after_cap())).await {
                     Ok(permit) => Some(permit),
                     // The server asked for a longer pause than the policy waits: answer its
                     // 429 locally instead of sending a request that would get one.
@@ -106,10 +115,13 @@ impl ClientHooks<crate::client::Shared> for Client {
                     }
                     Attempt::Answered {
                         status: response.status(),
-                        retry_after: retry::parse_retry_after(
-                            response.headers(),
-                            SystemTime::now(),
-                        ),
+                        retry_after: response
+                            .headers()
+                            .contains_key(RETRY_AFTER)
+                            .then(|| {
+                                retry::parse_retry_after(response.headers(), SystemTime::now())
+                            })
+                            .flatten(),
                     }
                 }
                 Err(e) if e.is_connect() => Attempt::NotSent,
@@ -131,16 +143,19 @@ impl ClientHooks<crate::client::Shared> for Client {
                 (Decision::RetryAfter(wait), Some(copy)) if runtime.budget.try_spend() => {
                     retries += 1;
                     request = copy;
-                    tokio::time::sleep(wait).await;
+                    Box::pin(tokio::time::sleep(wait)).await;
                 }
                 _ => {
                     let response = result?;
                     if retries == 0 && response.status().is_success() {
                         runtime.budget.earn();
                     }
-                    return Ok(
-                        bound_and_normalize(response, runtime.config.max_response_bytes).await,
-                    );
+                    let max = runtime.config.max_response_bytes;
+                    return Ok(if needs_rewrap(&response, max) {
+                        Box::pin(bound_and_normalize(response, max)).await
+                    } else {
+                        response
+                    });
                 }
             }
         }
@@ -153,10 +168,7 @@ fn local_too_many_requests(url: reqwest::Url, wait: Duration) -> Response {
     parts.status = reqwest::StatusCode::TOO_MANY_REQUESTS;
     let headers = [
         (CONTENT_TYPE, "application/json".to_owned()),
-        (
-            reqwest::header::RETRY_AFTER,
-            wait.as_secs_f64().ceil().to_string(),
-        ),
+        (RETRY_AFTER, wait.as_secs_f64().ceil().to_string()),
     ];
     for (name, value) in headers {
         if let Ok(value) = reqwest::header::HeaderValue::try_from(value) {
@@ -167,25 +179,42 @@ fn local_too_many_requests(url: reqwest::Url, wait: Duration) -> Response {
     rebuild(parts, url, reqwest::Body::from(body))
 }
 
+/// Whether [`bound_and_normalize`] has work to do on this response.
+///
+/// A success or JSON answer whose `Content-Length` is within the bound is used as it is: hyper
+/// reads exactly the declared length, so the body cannot exceed it, and skipping the
+/// re-wrapping (two conversions, two boxed bodies, a URL copy) keeps the common path as fast as
+/// plain reqwest.
+fn needs_rewrap(response: &Response, max: usize) -> bool {
+    !(passes_through(response) && declared_within(response, max))
+}
+
+/// Whether the body reaches progenitor as it is (a success, or an error in JSON).
+fn passes_through(response: &Response) -> bool {
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    !is_error
+        || response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let essence = v.split(';').next().unwrap_or("").trim();
+                essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
+            })
+}
+
 /// Caps the body at `max` bytes and turns a non-JSON error body into `{"error": <text>}`.
 ///
 /// progenitor decodes a declared error status as JSON; an HTML page from a proxy would
 /// otherwise become a decode error that loses the status and headers.
 async fn bound_and_normalize(response: Response, max: usize) -> Response {
-    let status = response.status();
+    let passes_through = passes_through(&response);
     let url = response.url().clone();
-    let is_json = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let essence = v.split(';').next().unwrap_or("").trim();
-            essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
-        });
     let http: http::Response<reqwest::Body> = response.into();
     let (mut parts, body) = http.into_parts();
     let body = reqwest::Body::wrap(http_body_util::Limited::new(body, max));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+    if passes_through {
         return rebuild(parts, url, body);
     }
     let text = match http_body_util::BodyExt::collect(body).await {
@@ -206,6 +235,13 @@ async fn bound_and_normalize(response: Response, max: usize) -> Response {
     rebuild(parts, url, reqwest::Body::from(json))
 }
 
+/// Whether the response declares a `Content-Length` of at most `max` bytes.
+fn declared_within(response: &Response, max: usize) -> bool {
+    response
+        .content_length()
+        .is_some_and(|length| usize::try_from(length).is_ok_and(|length| length <= max))
+}
+
 fn rebuild(mut parts: http::response::Parts, url: reqwest::Url, body: reqwest::Body) -> Response {
     // reqwest keeps a response's URL in a private extension that only its builder can set.
     if let Ok(mut carrier) = http::Response::builder().url(url).body(()) {
@@ -214,4 +250,49 @@ fn rebuild(mut parts: http::response::Parts, url: reqwest::Url, body: reqwest::B
             .extend(std::mem::take(carrier.extensions_mut()));
     }
     Response::from(http::Response::from_parts(parts, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(body: reqwest::Body) -> Response {
+        Response::from(http::Response::new(body))
+    }
+
+    #[test]
+    fn only_a_declared_length_within_the_bound_skips_the_wrapper() {
+        assert!(declared_within(&response("0123456789".into()), 10));
+        assert!(!declared_within(&response("0123456789".into()), 9));
+        // A body of unknown length (chunked) is always bounded by the wrapper.
+        let chunked = http_body_util::BodyExt::map_frame(reqwest::Body::from("0123"), |f| f);
+        assert!(!declared_within(
+            &response(reqwest::Body::wrap(chunked)),
+            10
+        ));
+    }
+
+    #[test]
+    fn only_non_json_errors_and_unbounded_bodies_are_rewrapped() {
+        let answer = |status: u16, content_type: &str| {
+            let http = http::Response::builder()
+                .status(status)
+                .header(CONTENT_TYPE, content_type)
+                .body(reqwest::Body::from("<html>oops</html>"))
+                .unwrap();
+            Response::from(http)
+        };
+        assert!(!needs_rewrap(&answer(200, "application/json"), 1024));
+        assert!(!needs_rewrap(&answer(200, "text/plain"), 1024));
+        assert!(!needs_rewrap(
+            &answer(422, "application/problem+json"),
+            1024
+        ));
+        assert!(needs_rewrap(&answer(200, "application/json"), 4));
+        assert!(needs_rewrap(&answer(502, "text/html"), 1024));
+        assert!(needs_rewrap(
+            &answer(404, "text/plain; charset=utf-8"),
+            1024
+        ));
+    }
 }

@@ -32,6 +32,14 @@ pub const DEFAULT_LIMIT: u32 = 120;
 /// Qyvo's default window: a rolling 60 seconds.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
 
+/// `X-RateLimit-Limit`, parsed once.
+pub(crate) const LIMIT_HEADER: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("x-ratelimit-limit");
+
+/// `X-RateLimit-Remaining`, parsed once.
+pub(crate) const REMAINING_HEADER: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("x-ratelimit-remaining");
+
 /// What the server last said about the quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimitStatus {
@@ -144,9 +152,10 @@ impl RateLimiter {
 
     /// Learns from a response's headers.
     pub(crate) fn observe(&self, headers: &HeaderMap) {
-        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u32>().ok();
-        let (Some(limit), Some(remaining)) =
-            (number("x-ratelimit-limit"), number("x-ratelimit-remaining"))
+        let number = |name: reqwest::header::HeaderName| {
+            headers.get(name)?.to_str().ok()?.trim().parse::<u32>().ok()
+        };
+        let (Some(limit), Some(remaining)) = (number(LIMIT_HEADER), number(REMAINING_HEADER))
         else {
             return;
         };

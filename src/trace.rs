@@ -37,21 +37,25 @@ mod imp {
         result: &reqwest::Result<reqwest::Response>,
         latency: Duration,
     ) {
+        // Without a subscriber interested in the span, skip the header lookups.
+        if span.is_disabled() {
+            return;
+        }
         span.record("latency_ms", latency.as_millis() as u64);
         match result {
             Ok(response) => {
                 span.record("http.status", response.status().as_u16());
-                let header = |name| {
+                let header = |name: reqwest::header::HeaderName| {
                     response
                         .headers()
                         .get(name)
                         .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
                         .and_then(|v| v.parse::<u64>().ok())
                 };
-                if let Some(limit) = header("x-ratelimit-limit") {
+                if let Some(limit) = header(crate::ratelimit::LIMIT_HEADER) {
                     span.record("ratelimit.limit", limit);
                 }
-                if let Some(remaining) = header("x-ratelimit-remaining") {
+                if let Some(remaining) = header(crate::ratelimit::REMAINING_HEADER) {
                     span.record("ratelimit.remaining", remaining);
                 }
             }

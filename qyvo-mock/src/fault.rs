@@ -24,13 +24,15 @@ pub enum Fault {
         /// The `Retry-After` value, in seconds.
         retry_after_secs: u64,
     },
-    /// Wait this long (on tokio's clock), then answer normally.
+    /// Perform the operation, then wait this long (on tokio's clock) before answering. A
+    /// client that gives up first has had its request acted on, as with a slow production
+    /// server.
     Delay(Duration),
     /// Close the connection before reading the request body: the server did not act.
     DropBeforeBody,
     /// Read the body, perform the operation, then close the connection without answering.
     DropAfterAction,
-    /// Perform the operation, then answer 200 with a truncated JSON body.
+    /// Perform the operation, then answer its status (200, 201) with a truncated JSON body.
     MalformedJson,
     /// Answer an HTML error page (`text/html`) with this status, without performing the
     /// operation, as a load balancer in front of the API would.

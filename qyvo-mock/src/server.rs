@@ -179,19 +179,28 @@ fn too_many(retry_after_secs: u64, limit: u32) -> Answer {
 }
 
 /// A request being served, collecting what the journal will record.
+///
+/// The entry is journaled when the exchange is dropped, so a request whose handler hyper
+/// cancels (the client hung up during a `Delay`) is recorded too, with no status.
 struct Exchange {
+    shared: Arc<Shared>,
     entry: JournalEntry,
 }
 
 impl Exchange {
     fn finish(
         mut self,
-        shared: &Shared,
         response: Result<Answer, DropConnection>,
     ) -> Result<Answer, DropConnection> {
         self.entry.status = response.as_ref().ok().map(|r| r.status().as_u16());
-        lock(&shared.inner).journal.push(self.entry);
         response
+    }
+}
+
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        let entry = self.entry.clone();
+        lock(&self.shared.inner).journal.push(entry);
     }
 }
 
@@ -210,6 +219,7 @@ pub(crate) async fn serve(
         Route::NotFound => None,
     };
     let exchange = Exchange {
+        shared: Arc::clone(&shared),
         entry: JournalEntry {
             operation,
             method: method.to_string(),
@@ -235,7 +245,7 @@ pub(crate) async fn serve(
                 &json!({ "message": message }),
             );
             set_header(&mut response, "allow", op.method());
-            return exchange.finish(&shared, Ok(response));
+            return exchange.finish(Ok(response));
         }
         Route::NotFound => {
             let message = format!(
@@ -243,7 +253,7 @@ pub(crate) async fn serve(
                 path.trim_start_matches('/')
             );
             let response = json_response(StatusCode::NOT_FOUND, &json!({ "message": message }));
-            return exchange.finish(&shared, Ok(response));
+            return exchange.finish(Ok(response));
         }
     };
     serve_operation(shared, request, operation, token, query, exchange).await
@@ -276,21 +286,18 @@ async fn serve_operation(
     };
     let (remaining, injected) = match checked {
         Ok(checked) => checked,
-        Err(response) => return exchange.finish(&shared, Ok(response)),
+        Err(response) => return exchange.finish(Ok(response)),
     };
     exchange.entry.fault = injected.clone();
     if let Some(answer) = injected
         .as_ref()
         .and_then(|f| fault_before_action(f, limit))
     {
-        return exchange.finish(&shared, answer);
-    }
-    if let Some(Fault::Delay(delay)) = injected {
-        tokio::time::sleep(delay).await;
+        return exchange.finish(answer);
     }
     let body = match read_body(request).await {
         Ok(body) => body,
-        Err(response) => return exchange.finish(&shared, Ok(response)),
+        Err(response) => return exchange.finish(Ok(response)),
     };
     exchange.entry.body = body.clone().map(Value::Object);
     let reply = {
@@ -314,12 +321,15 @@ async fn serve_operation(
             },
         }
     };
+    if let Some(Fault::Delay(delay)) = injected {
+        tokio::time::sleep(delay).await;
+    }
     let answer = match injected {
         Some(Fault::DropAfterAction) => Err(DropConnection),
         Some(Fault::MalformedJson) => {
             let text = reply.body.to_string();
             let cut = text.len() / 2;
-            let mut response = json_response(StatusCode::OK, &Value::Null);
+            let mut response = json_response(reply.status, &Value::Null);
             *response.body_mut() = Full::new(Bytes::from(format!("{}\"", &text[..cut.max(1)])));
             Ok(response)
         }
@@ -330,7 +340,7 @@ async fn serve_operation(
             Ok(response)
         }
     };
-    exchange.finish(&shared, answer)
+    exchange.finish(answer)
 }
 
 /// The answer of faults that do not let the operation run.

@@ -307,6 +307,44 @@ async fn delay_fault_waits_on_tokio_time() {
     assert_eq!(api.call("GET", "/me", Value::Null).await.status, 200);
 }
 
+/// A client that gives up during a `Delay` has had its request acted on, and the journal still
+/// records the request (with no status), although hyper cancelled its handler.
+#[tokio::test(start_paused = true)]
+async fn a_request_abandoned_during_a_delay_acted_and_is_journaled() {
+    let server = MockServer::start().await.unwrap();
+    let api = Api::new(&server);
+    server.inject(
+        Injection::new(Fault::Delay(Duration::from_secs(30))).on(Operation::SendTemplateMessage),
+    );
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let error = impatient
+        .post(format!("{}/actions/send-template-message", api.base))
+        .bearer_auth(&api.token)
+        .json(&json!({"phone": PHONE, "template_id": seed::OPENING_HOURS_TEMPLATE_ID}))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let journal = server.journal();
+    assert_eq!(journal.len(), 1);
+    assert_eq!(journal[0].status, None);
+    assert_eq!(
+        journal[0].fault,
+        Some(Fault::Delay(Duration::from_secs(30)))
+    );
+    assert_eq!(
+        server
+            .outbound_messages(server.token(), PHONE)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 #[tokio::test]
 async fn journal_records_requests() {
     let server = MockServer::start().await.unwrap();
