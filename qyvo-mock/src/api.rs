@@ -109,19 +109,25 @@ impl<'a> Check<'a> {
         }
     }
 
-    /// An optional string; `null` is not a string (Laravel's `string` rule without `nullable`).
-    fn string(&mut self, field: &str) -> Option<&'a str> {
-        match self.body.get(field) {
-            None => None,
-            Some(Value::String(s)) => Some(s),
-            Some(_) => {
-                self.fail(
-                    field,
-                    format!("The {} field must be a string.", label(field)),
-                );
-                None
-            }
+    /// An optional field of one JSON type: `cast` picks the value, `kind` names the type in
+    /// Laravel's message when it does not match (`null` matches no type: no `nullable` rule).
+    fn typed<T>(
+        &mut self,
+        field: &str,
+        kind: &str,
+        cast: impl FnOnce(&'a Value) -> Option<T>,
+    ) -> Option<T> {
+        let body: &'a Map<String, Value> = self.body;
+        let value = cast(body.get(field)?);
+        if value.is_none() {
+            self.fail(field, format!("The {} field must be {kind}.", label(field)));
         }
+        value
+    }
+
+    /// An optional string.
+    fn string(&mut self, field: &str) -> Option<&'a str> {
+        self.typed(field, "a string", Value::as_str)
     }
 
     /// An optional string where `""` also means absent (lookup keys and filters).
@@ -143,19 +149,9 @@ impl<'a> Check<'a> {
         self.string(field)
     }
 
-    /// An optional JSON object.
+    /// An optional JSON object (an associative array to Laravel).
     fn object(&mut self, field: &str) -> Option<&'a Map<String, Value>> {
-        match self.body.get(field) {
-            None => None,
-            Some(Value::Object(map)) => Some(map),
-            Some(_) => {
-                self.fail(
-                    field,
-                    format!("The {} field must be an array.", label(field)),
-                );
-                None
-            }
-        }
+        self.typed(field, "an array", Value::as_object)
     }
 
     /// An optional email; `empty_ok` makes `""` mean absent.
