@@ -68,10 +68,10 @@ impl Reply {
         Reply::error(StatusCode::NOT_FOUND, message)
     }
 
-    /// A Laravel validation failure for one field.
-    fn invalid(field: &str, message: String) -> Self {
+    /// The Laravel validation failure of a missing required `field`.
+    fn required(field: &str) -> Self {
         let mut check = Check::new(&EMPTY);
-        check.fail(field, message);
+        check.fail(field, required_message(field));
         check.into_reply()
     }
 }
@@ -81,6 +81,11 @@ static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new
 /// Laravel's name for a field in messages: `template_id` → `template id`.
 fn label(field: &str) -> String {
     field.replace('_', " ")
+}
+
+/// Laravel's message for a missing required field.
+fn required_message(field: &str) -> String {
+    format!("The {} field is required.", label(field))
 }
 
 /// Collects Laravel-style validation errors over a JSON body.
@@ -104,19 +109,25 @@ impl<'a> Check<'a> {
         }
     }
 
-    /// An optional string; `null` is not a string (Laravel's `string` rule without `nullable`).
-    fn string(&mut self, field: &str) -> Option<&'a str> {
-        match self.body.get(field) {
-            None => None,
-            Some(Value::String(s)) => Some(s),
-            Some(_) => {
-                self.fail(
-                    field,
-                    format!("The {} field must be a string.", label(field)),
-                );
-                None
-            }
+    /// An optional field of one JSON type: `cast` picks the value, `kind` names the type in
+    /// Laravel's message when it does not match (`null` matches no type: no `nullable` rule).
+    fn typed<T>(
+        &mut self,
+        field: &str,
+        kind: &str,
+        cast: impl FnOnce(&'a Value) -> Option<T>,
+    ) -> Option<T> {
+        let body: &'a Map<String, Value> = self.body;
+        let value = cast(body.get(field)?);
+        if value.is_none() {
+            self.fail(field, format!("The {} field must be {kind}.", label(field)));
         }
+        value
+    }
+
+    /// An optional string.
+    fn string(&mut self, field: &str) -> Option<&'a str> {
+        self.typed(field, "a string", Value::as_str)
     }
 
     /// An optional string where `""` also means absent (lookup keys and filters).
@@ -132,25 +143,15 @@ impl<'a> Check<'a> {
             _ => true,
         });
         if !present {
-            self.fail(field, format!("The {} field is required.", label(field)));
+            self.fail(field, required_message(field));
             return None;
         }
         self.string(field)
     }
 
-    /// An optional JSON object.
+    /// An optional JSON object (an associative array to Laravel).
     fn object(&mut self, field: &str) -> Option<&'a Map<String, Value>> {
-        match self.body.get(field) {
-            None => None,
-            Some(Value::Object(map)) => Some(map),
-            Some(_) => {
-                self.fail(
-                    field,
-                    format!("The {} field must be an array.", label(field)),
-                );
-                None
-            }
-        }
+        self.typed(field, "an array", Value::as_object)
     }
 
     /// An optional email; `empty_ok` makes `""` mean absent.
@@ -212,6 +213,14 @@ impl<'a> Check<'a> {
             };
             self.fail(first, message);
         }
+    }
+
+    /// The optional `contact_id` and `phone` lookup keys, one of which must be given.
+    fn contact_key(&mut self) -> (Option<&'a str>, Option<&'a str>) {
+        let contact_id = self.filter("contact_id");
+        let phone = self.filter("phone");
+        self.one_of(&["contact_id", "phone"]);
+        (contact_id, phone)
     }
 
     fn max_chars(&mut self, field: &str, value: Option<&str>, max: usize) {
@@ -425,16 +434,9 @@ fn send_template_message(tenant: &mut Tenant, request: &Request<'_>) -> Result<R
     }
     check.done()?;
     let (Some(phone), Some(template_id)) = (phone, template_id) else {
-        return Err(Reply::invalid(
-            "phone",
-            "The phone field is required.".to_owned(),
-        ));
+        return Err(Reply::required("phone"));
     };
-    let template = tenant
-        .templates
-        .iter()
-        .find(|t| t.id == template_id)
-        .ok_or_else(|| Reply::not_found("Template not found"))?;
+    let template = find_template(tenant, template_id)?;
     let approved = template.approved_languages();
     let Some(fallback) = approved.first() else {
         return Err(Reply {
@@ -494,10 +496,7 @@ fn send_text_message(tenant: &mut Tenant, request: &Request<'_>) -> Result<Reply
     check.max_chars("message", text, MAX_TEXT_CHARS);
     check.done()?;
     let (Some(phone), Some(text)) = (phone, text) else {
-        return Err(Reply::invalid(
-            "phone",
-            "The phone field is required.".to_owned(),
-        ));
+        return Err(Reply::required("phone"));
     };
     let index = tenant
         .contact_by_phone(&phone)
@@ -526,35 +525,74 @@ fn send_text_message(tenant: &mut Tenant, request: &Request<'_>) -> Result<Reply
 fn create_contact(tenant: &mut Tenant, request: &Request<'_>) -> Result<Reply, Reply> {
     let mut check = Check::new(request.body);
     let phone = check.phone("phone");
-    let name = check.string("name");
-    check.max_chars("name", name, MAX_NAME_CHARS);
-    let email = check.email("email", false);
-    let tags = check.string("tags");
-    let metadata = check.metadata("metadata");
+    let fields = ContactFields::check(&mut check);
     check.done()?;
     let Some(phone) = phone else {
-        return Err(Reply::invalid(
-            "phone",
-            "The phone field is required.".to_owned(),
-        ));
+        return Err(Reply::required("phone"));
     };
-    let now = request.now;
-    let index = tenant.upsert_contact(&phone, now);
-    if let Some(tags) = tags {
-        tenant.set_tags(index, parse_tags(tags), now);
-    }
-    let contact = &mut tenant.contacts[index];
-    if let Some(name) = name {
-        contact.name = Some(name.to_owned()).filter(|n| !n.is_empty());
-    }
-    if let Some(email) = email {
-        contact.email = Some(email.to_owned());
-    }
-    if let Some(metadata) = metadata {
-        contact.metadata = metadata.clone();
-    }
-    contact.updated_at = now;
+    let index = tenant.upsert_contact(&phone, request.now);
+    let contact = fields.apply(tenant, index, request.now, Metadata::Replace);
     Ok(Reply::created(contact.created_json()))
+}
+
+/// How [`ContactFields::apply`] writes `metadata`.
+#[derive(Clone, Copy)]
+enum Metadata {
+    /// The given object replaces the stored one (create-contact).
+    Replace,
+    /// The given keys are merged into the stored object (update-contact).
+    Merge,
+}
+
+/// The optional fields create-contact and update-contact share, validated.
+struct ContactFields<'a> {
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+    tags: Option<&'a str>,
+    metadata: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> ContactFields<'a> {
+    /// Reads and validates the fields, in Laravel's rule order.
+    fn check(check: &mut Check<'a>) -> Self {
+        let name = check.string("name");
+        check.max_chars("name", name, MAX_NAME_CHARS);
+        ContactFields {
+            name,
+            email: check.email("email", false),
+            tags: check.string("tags"),
+            metadata: check.metadata("metadata"),
+        }
+    }
+
+    /// Writes the given fields to contact `index` (an empty name clears it) and stamps it.
+    fn apply(
+        self,
+        tenant: &mut Tenant,
+        index: usize,
+        now: DateTime<Utc>,
+        metadata: Metadata,
+    ) -> &crate::state::Contact {
+        if let Some(tags) = self.tags {
+            tenant.set_tags(index, parse_tags(tags), now);
+        }
+        let contact = &mut tenant.contacts[index];
+        if let Some(name) = self.name {
+            contact.name = Some(name.to_owned()).filter(|n| !n.is_empty());
+        }
+        if let Some(email) = self.email {
+            contact.email = Some(email.to_owned());
+        }
+        match (self.metadata, metadata) {
+            (None, _) => {}
+            (Some(given), Metadata::Replace) => contact.metadata = given.clone(),
+            (Some(given), Metadata::Merge) => contact
+                .metadata
+                .extend(given.iter().map(|(k, v)| (k.clone(), v.clone()))),
+        }
+        contact.updated_at = now;
+        contact
+    }
 }
 
 /// Finds the contact named by `contact_id` or `phone` (after validation passed).
@@ -569,33 +607,11 @@ fn lookup(tenant: &Tenant, contact_id: Option<&str>, phone: Option<&str>) -> Res
 
 fn update_contact(tenant: &mut Tenant, request: &Request<'_>) -> Result<Reply, Reply> {
     let mut check = Check::new(request.body);
-    let contact_id = check.filter("contact_id");
-    let phone = check.filter("phone");
-    check.one_of(&["contact_id", "phone"]);
-    let name = check.string("name");
-    check.max_chars("name", name, MAX_NAME_CHARS);
-    let email = check.email("email", false);
-    let tags = check.string("tags");
-    let metadata = check.metadata("metadata");
+    let (contact_id, phone) = check.contact_key();
+    let fields = ContactFields::check(&mut check);
     check.done()?;
     let index = lookup(tenant, contact_id, phone)?;
-    let now = request.now;
-    if let Some(tags) = tags {
-        tenant.set_tags(index, parse_tags(tags), now);
-    }
-    let contact = &mut tenant.contacts[index];
-    if let Some(name) = name {
-        contact.name = Some(name.to_owned()).filter(|n| !n.is_empty());
-    }
-    if let Some(email) = email {
-        contact.email = Some(email.to_owned());
-    }
-    if let Some(metadata) = metadata {
-        contact
-            .metadata
-            .extend(metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    contact.updated_at = now;
+    let contact = fields.apply(tenant, index, request.now, Metadata::Merge);
     Ok(Reply::ok(contact.updated_json()))
 }
 
@@ -654,16 +670,11 @@ fn search_contacts(tenant: &Tenant, request: &Request<'_>) -> Result<Reply, Repl
 
 fn change_tag(tenant: &mut Tenant, request: &Request<'_>, add: bool) -> Result<Reply, Reply> {
     let mut check = Check::new(request.body);
-    let contact_id = check.filter("contact_id");
-    let phone = check.filter("phone");
-    check.one_of(&["contact_id", "phone"]);
+    let (contact_id, phone) = check.contact_key();
     let tag = check.required("tag").map(str::trim);
     check.done()?;
     let Some(tag) = tag else {
-        return Err(Reply::invalid(
-            "tag",
-            "The tag field is required.".to_owned(),
-        ));
+        return Err(Reply::required("tag"));
     };
     let index = lookup(tenant, contact_id, phone)?;
     let now = request.now;
@@ -753,9 +764,7 @@ fn trigger(
     let (id_field, not_found) = kind_names(kind);
     let mut check = Check::new(request.body);
     let automation_id = check.required(id_field);
-    let contact_id = check.filter("contact_id");
-    let phone = check.filter("phone");
-    check.one_of(&["contact_id", "phone"]);
+    let (contact_id, phone) = check.contact_key();
     let context = check.object("context");
     let phone = match (contact_id, phone) {
         (None, Some(raw)) => {
@@ -840,10 +849,7 @@ fn dropdown_automations(tenant: &Tenant, kind: AutomationKind) -> Reply {
 
 fn dropdown_template_variables(tenant: &Tenant, request: &Request<'_>) -> Result<Reply, Reply> {
     let Some(id) = query_filter(request, "template_id") else {
-        return Err(Reply::invalid(
-            "template_id",
-            "The template id field is required.".to_owned(),
-        ));
+        return Err(Reply::required("template_id"));
     };
     let template = find_template(tenant, id)?;
     Ok(Reply::ok(

@@ -4,16 +4,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::Api;
-use qyvo_mock::{MockServer, seed};
+use common::setup;
+use qyvo_mock::seed;
 use serde_json::{Value, json};
 
 const PHONE: &str = "+14155550123";
 
 #[tokio::test]
 async fn trigger_sequence_starts_once_and_shows_sessions() {
-    let server = MockServer::start().await.unwrap();
-    let api = Api::new(&server);
+    let (_server, api) = setup().await;
     let trigger = |body: Value| api.call("POST", "/actions/trigger-sequence", body);
 
     let started = trigger(
@@ -88,8 +87,7 @@ async fn trigger_sequence_starts_once_and_shows_sessions() {
 
 #[tokio::test]
 async fn trigger_errors() {
-    let server = MockServer::start().await.unwrap();
-    let api = Api::new(&server);
+    let (_server, api) = setup().await;
     for (path, body, error) in [
         (
             "/actions/trigger-sequence",
@@ -145,8 +143,7 @@ async fn trigger_errors() {
 
 #[tokio::test]
 async fn flow_sessions_expire_after_30_minutes() {
-    let server = MockServer::start().await.unwrap();
-    let api = Api::new(&server);
+    let (server, api) = setup().await;
     let body = json!({"flow_id": seed::CART_RECOVERY_FLOW_ID, "phone": PHONE});
     assert_eq!(
         api.call("POST", "/actions/trigger-flow", body.clone())
@@ -213,8 +210,7 @@ async fn flow_sessions_expire_after_30_minutes() {
 
 #[tokio::test]
 async fn campaigns_are_seeded_and_can_be_added() {
-    let server = MockServer::start().await.unwrap();
-    let api = Api::new(&server);
+    let (server, api) = setup().await;
     let seeded = api
         .call("GET", "/triggers/new-campaign-sent", Value::Null)
         .await;

@@ -4,17 +4,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::Api;
-use qyvo_mock::MockServer;
+use common::setup;
 use serde_json::{Value, json};
 
 const PHONE: &str = "+14155550123";
-
-async fn setup() -> (MockServer, Api) {
-    let server = MockServer::start().await.expect("start the mock");
-    let api = Api::new(&server);
-    (server, api)
-}
 
 #[tokio::test]
 async fn create_contact_upserts_by_normalized_phone() {

@@ -4,8 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::Api;
+use common::{Api, setup};
 use qyvo_mock::{Fault, Injection, MockServer, Operation, StatusCode, seed};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 const PHONE: &str = "+14155550123";
@@ -19,14 +20,8 @@ async fn auth_and_tenant_isolation() {
         .await
         .unwrap();
     let a = Api::new(&server);
-    let b = Api {
-        token: "token-b".to_owned(),
-        ..Api::new(&server)
-    };
-    let nobody = Api {
-        token: "wrong".to_owned(),
-        ..Api::new(&server)
-    };
+    let b = with_token(&server, "token-b");
+    let nobody = with_token(&server, "wrong");
 
     let unauthenticated = nobody.call("GET", "/me", Value::Null).await;
     assert_eq!(
@@ -65,8 +60,7 @@ async fn auth_and_tenant_isolation() {
 
 #[tokio::test]
 async fn routing_errors() {
-    let server = MockServer::start().await.unwrap();
-    let api = Api::new(&server);
+    let (_server, api) = setup().await;
     let wrong_method = api.call("GET", "/actions/get-contact", Value::Null).await;
     assert_eq!(wrong_method.status, 405);
     assert_eq!(wrong_method.headers["allow"], "POST");
@@ -78,6 +72,22 @@ async fn routing_errors() {
     assert_eq!(missing_body.status, 422);
 }
 
+/// A client of `server` sending `token`.
+fn with_token(server: &MockServer, token: &str) -> Api {
+    Api {
+        token: token.to_owned(),
+        ..Api::new(server)
+    }
+}
+
+/// How many outbound messages the default tenant holds for [`PHONE`].
+fn outbound_count(server: &MockServer) -> usize {
+    server
+        .outbound_messages(server.token(), PHONE)
+        .expect("a known token and phone")
+        .len()
+}
+
 trait RawBody {
     async fn send_raw(&self, path: &str, body: &'static str) -> u16;
 }
@@ -85,9 +95,7 @@ trait RawBody {
 impl RawBody for Api {
     async fn send_raw(&self, path: &str, body: &'static str) -> u16 {
         let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
+            .request(Method::POST, path)
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -136,10 +144,7 @@ async fn rate_limit_headers_and_429() {
         (still.status, still.headers["retry-after"].to_str().unwrap()),
         (429, "1")
     );
-    let other = Api {
-        token: "token-b".to_owned(),
-        ..Api::new(&server)
-    };
+    let other = with_token(&server, "token-b");
     assert_eq!(other.call("GET", "/me", Value::Null).await.status, 200);
 
     tokio::time::advance(Duration::from_millis(500)).await;
@@ -150,8 +155,7 @@ async fn rate_limit_headers_and_429() {
 
 #[tokio::test]
 async fn status_faults_answer_without_acting() {
-    let server = MockServer::start().await.unwrap();
-    let api = Api::new(&server);
+    let (server, api) = setup().await;
     server.inject(
         Injection::new(Fault::Status(StatusCode::SERVICE_UNAVAILABLE))
             .on(Operation::CreateContact)
@@ -212,14 +216,11 @@ async fn status_faults_answer_without_acting() {
 
 #[tokio::test]
 async fn drop_before_body_does_not_act() {
-    let server = MockServer::start().await.unwrap();
-    let api = Api::new(&server);
+    let (server, api) = setup().await;
     server.inject(Injection::new(Fault::DropBeforeBody).on(Operation::SendTemplateMessage));
     let body = json!({"phone": PHONE, "template_id": seed::OPENING_HOURS_TEMPLATE_ID});
     let error = api
-        .http
-        .post(format!("{}/actions/send-template-message", api.base))
-        .bearer_auth(&api.token)
+        .request(Method::POST, "/actions/send-template-message")
         .json(&body)
         .send()
         .await
@@ -237,48 +238,27 @@ async fn drop_before_body_does_not_act() {
         .call("POST", "/actions/send-template-message", body)
         .await;
     assert_eq!(sent.status, 200);
-    assert_eq!(
-        server
-            .outbound_messages(server.token(), PHONE)
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(outbound_count(&server), 1);
 }
 
 #[tokio::test]
 async fn drop_after_action_and_malformed_json_act() {
-    let server = MockServer::start().await.unwrap();
-    let api = Api::new(&server);
+    let (server, api) = setup().await;
     server.inject(Injection::new(Fault::DropAfterAction).on(Operation::SendTemplateMessage));
     server.inject(Injection::new(Fault::MalformedJson).on(Operation::SendTemplateMessage));
     let body = json!({"phone": PHONE, "template_id": seed::OPENING_HOURS_TEMPLATE_ID});
     let request = || {
-        api.http
-            .post(format!("{}/actions/send-template-message", api.base))
-            .bearer_auth(&api.token)
+        api.request(Method::POST, "/actions/send-template-message")
             .json(&body)
     };
     assert!(request().send().await.is_err());
-    assert_eq!(
-        server
-            .outbound_messages(server.token(), PHONE)
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(outbound_count(&server), 1);
 
     let malformed = request().send().await.unwrap();
     assert_eq!(malformed.status(), 200);
     let text = malformed.text().await.unwrap();
     assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
-    assert_eq!(
-        server
-            .outbound_messages(server.token(), PHONE)
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(outbound_count(&server), 2);
     assert!(Fault::DropAfterAction.performs_operation());
 
     let statuses: Vec<Option<u16>> = server.journal().iter().map(|e| e.status).collect();
@@ -290,8 +270,7 @@ async fn drop_after_action_and_malformed_json_act() {
 
 #[tokio::test(start_paused = true)]
 async fn delay_fault_waits_on_tokio_time() {
-    let server = MockServer::start().await.unwrap();
-    let api = Api::new(&server);
+    let (server, api) = setup().await;
     server.inject(Fault::Delay(Duration::from_secs(30)));
     let started = tokio::time::Instant::now();
     let answer = api.call("GET", "/me", Value::Null).await;
@@ -347,18 +326,14 @@ async fn a_request_abandoned_during_a_delay_acted_and_is_journaled() {
 
 #[tokio::test]
 async fn journal_records_requests() {
-    let server = MockServer::start().await.unwrap();
-    let api = Api::new(&server);
+    let (server, api) = setup().await;
     api.call(
         "GET",
         "/triggers/new-flow-triggered?flow_id=abc",
         Value::Null,
     )
     .await;
-    let wrong = Api {
-        token: "nope".to_owned(),
-        ..Api::new(&server)
-    };
+    let wrong = with_token(&server, "nope");
     wrong
         .call("POST", "/actions/get-flow", json!({"flow_id": "x"}))
         .await;
@@ -377,9 +352,8 @@ async fn journal_records_requests() {
 
 #[tokio::test]
 async fn dropping_the_server_frees_the_port() {
-    let server = MockServer::start().await.unwrap();
+    let (server, api) = setup().await;
     let addr = server.addr();
-    let api = Api::new(&server);
     assert_eq!(api.call("GET", "/me", Value::Null).await.status, 200);
     drop(server);
     // The aborted accept task releases the listener the next time the runtime polls it.

@@ -5,17 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::Api;
-use qyvo_mock::{Direction, MockServer, seed};
+use common::setup;
+use qyvo_mock::{Direction, seed};
 use serde_json::{Value, json};
 
 const PHONE: &str = "+14155550123";
-
-async fn setup() -> (MockServer, Api) {
-    let server = MockServer::start().await.expect("start the mock");
-    let api = Api::new(&server);
-    (server, api)
-}
 
 fn order_variables() -> Value {
     json!({"1": "Romain", "2": "ORD-1042", "3": "https://t.example/1"})

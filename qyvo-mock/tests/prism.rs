@@ -2,6 +2,7 @@
 
 use qyvo_mock::conformance::Prism;
 use qyvo_mock::{MockServer, Operation, seed};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -12,20 +13,14 @@ async fn prism_passes_valid_exchanges_and_rejects_violations() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!prism.url().ends_with("/api/v1"));
     let http = reqwest::Client::new();
-    let post = |path: &str, body: Value| {
-        http.post(format!("{}{path}", prism.url()))
+    let request = |method: Method, path: &str| {
+        http.request(method, format!("{}{path}", prism.url()))
             .bearer_auth(server.token())
-            .json(&body)
-            .send()
     };
+    let post = |path: &str, body: Value| request(Method::POST, path).json(&body).send();
 
     // A valid exchange goes through, validated both ways.
-    let me = http
-        .get(format!("{}/me", prism.url()))
-        .bearer_auth(server.token())
-        .send()
-        .await
-        .unwrap();
+    let me = request(Method::GET, "/me").send().await.unwrap();
     assert_eq!(me.status(), 200);
     assert!(me.headers().contains_key("x-ratelimit-remaining"));
     let me: Value = me.json().await.unwrap();
@@ -79,11 +74,6 @@ async fn prism_passes_valid_exchanges_and_rejects_violations() {
     assert_eq!(server.count(Operation::SendTextMessage), 0);
 
     // Prism serves the spec's paths at its root, not under /api/v1.
-    let prefixed = http
-        .get(format!("{}/api/v1/me", prism.url()))
-        .bearer_auth(server.token())
-        .send()
-        .await
-        .unwrap();
+    let prefixed = request(Method::GET, "/api/v1/me").send().await.unwrap();
     assert_eq!(prefixed.status(), 404);
 }

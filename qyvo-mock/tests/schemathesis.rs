@@ -36,6 +36,15 @@ async fn schemathesis(server: &MockServer, max_examples: u32, extra: &[&str]) ->
         .expect("run schemathesis")
 }
 
+/// A mock server whose rate limit schemathesis never reaches.
+async fn unthrottled_server() -> MockServer {
+    MockServer::builder()
+        .rate_limit(1_000_000, Duration::from_secs(60))
+        .start()
+        .await
+        .expect("start the mock")
+}
+
 fn text(output: &Output) -> String {
     format!(
         "{}\n{}",
@@ -46,11 +55,7 @@ fn text(output: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_spec_violation() {
-    let server = MockServer::builder()
-        .rate_limit(1_000_000, Duration::from_secs(60))
-        .start()
-        .await
-        .unwrap();
+    let server = unthrottled_server().await;
     let output = schemathesis(&server, 25, &[]).await;
     let report = text(&output);
     assert!(
@@ -67,11 +72,7 @@ async fn schemathesis_finds_no_spec_violation() {
 /// The run above would fail if the server broke the spec: a malformed body on `/me` is caught.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_catches_a_deliberate_violation() {
-    let server = MockServer::builder()
-        .rate_limit(1_000_000, Duration::from_secs(60))
-        .start()
-        .await
-        .unwrap();
+    let server = unthrottled_server().await;
     server.inject(
         Injection::new(Fault::MalformedJson)
             .on(Operation::Me)

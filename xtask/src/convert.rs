@@ -166,21 +166,9 @@ const OPERATION: &[&str] = &[
     "security",
     "servers",
 ];
-const PARAMETER: &[&str] = &[
-    "name",
-    "in",
-    "description",
-    "required",
-    "deprecated",
-    "allowEmptyValue",
-    "style",
-    "explode",
-    "allowReserved",
-    "schema",
-    "example",
-    "examples",
-    "content",
-];
+/// The keys a Parameter Object carries besides those of a Header Object.
+const PARAMETER_ONLY: &[&str] = &["name", "in"];
+/// The keys of a Header Object, which a Parameter Object shares.
 const HEADER: &[&str] = &[
     "description",
     "required",
@@ -493,19 +481,20 @@ impl Converter {
     }
 
     fn parameter(&mut self, parameter: &mut Value, location: &Location) -> Result {
-        self.parameter_like(parameter, location, PARAMETER)
+        self.parameter_like(parameter, location, PARAMETER_ONLY)
     }
 
     fn header(&mut self, header: &mut Value, location: &Location) -> Result {
-        self.parameter_like(header, location, HEADER)
+        self.parameter_like(header, location, &[])
     }
 
-    fn parameter_like(&mut self, value: &mut Value, location: &Location, kind: &[&str]) -> Result {
+    /// Checks a Parameter or Header Object; `own` are the keys the kind adds to [`HEADER`].
+    fn parameter_like(&mut self, value: &mut Value, location: &Location, own: &[&str]) -> Result {
         if is_reference(value) {
             return self.reference(value, location);
         }
         let map = object(value, location)?;
-        self.keys(map, location, kind, &[])?;
+        self.keys(map, location, &[own, HEADER].concat(), &[])?;
         if let Some(schema) = map.get_mut("schema") {
             self.schema(schema, &location.key("schema"))?;
         }

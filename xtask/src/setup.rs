@@ -185,19 +185,23 @@ mod tests {
         }
     }
 
+    /// Sets the modification time of the package lock under `root`.
+    fn set_lock_modified(root: &Path, time: SystemTime) {
+        fs::File::options()
+            .write(true)
+            .open(root.join(PACKAGE_LOCK))
+            .unwrap()
+            .set_modified(time)
+            .unwrap();
+    }
+
     fn fixture() -> (tempfile::TempDir, Fake) {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("tools")).unwrap();
         fs::write(dir.path().join(PACKAGE_LOCK), "{}").unwrap();
         fs::write(dir.path().join(REQUIREMENTS), "pytest==8.3.3\n").unwrap();
         // The lock was written in the past, so a fresh install is newer.
-        let past = SystemTime::now() - Duration::from_secs(3600);
-        fs::File::options()
-            .write(true)
-            .open(dir.path().join(PACKAGE_LOCK))
-            .unwrap()
-            .set_modified(past)
-            .unwrap();
+        set_lock_modified(dir.path(), SystemTime::now() - Duration::from_secs(3600));
         let fake = Fake {
             root: dir.path().to_owned(),
             ran: Vec::new(),
@@ -243,13 +247,7 @@ mod tests {
         setup(dir.path(), &mut fake).unwrap();
         fake.ran.clear();
         fs::write(dir.path().join(REQUIREMENTS), "pytest==8.4.0\n").unwrap();
-        let future = SystemTime::now() + Duration::from_secs(3600);
-        fs::File::options()
-            .write(true)
-            .open(dir.path().join(PACKAGE_LOCK))
-            .unwrap()
-            .set_modified(future)
-            .unwrap();
+        set_lock_modified(dir.path(), SystemTime::now() + Duration::from_secs(3600));
         setup(dir.path(), &mut fake).unwrap();
         assert_eq!(
             fake.ran,

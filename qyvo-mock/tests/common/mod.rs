@@ -4,6 +4,13 @@ use qyvo_mock::MockServer;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
+/// Starts a mock server with the default configuration and a client for its first token.
+pub async fn setup() -> (MockServer, Api) {
+    let server = MockServer::start().await.expect("start the mock");
+    let api = Api::new(&server);
+    (server, api)
+}
+
 /// An answer: status, headers, JSON body (`Value::Null` when the body is not JSON).
 pub struct Answer {
     pub status: u16,
@@ -28,13 +35,17 @@ impl Api {
         }
     }
 
+    /// A request for `method path` (relative to the base URL) with this client's token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
     /// Calls `method path` (relative to the base URL) with `body` as JSON unless it is null.
     pub async fn call(&self, method: &str, path: &str, body: Value) -> Answer {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
+        let mut request = self.request(method, path);
         if !body.is_null() {
             request = request.json(&body);
         }
