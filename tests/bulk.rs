@@ -33,6 +33,21 @@ fn client_for(server: &MockServer) -> Client {
         .unwrap()
 }
 
+/// Runs a batch one recipient at a time, journaling to `path`.
+async fn run_journaled(
+    client: &Client,
+    recipients: Vec<Recipient>,
+    path: &std::path::Path,
+) -> qyvo::bulk::BulkReport {
+    client
+        .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients)
+        .concurrency(1)
+        .journal(FileJournal::open(path).unwrap())
+        .run()
+        .await
+        .unwrap()
+}
+
 fn outbound(server: &MockServer, phone: &str) -> usize {
     server
         .outbound_messages(server.token(), phone)
@@ -110,13 +125,7 @@ async fn resumes_from_a_journal_without_messaging_anyone_twice() {
             .on(Operation::SendTemplateMessage)
             .times(1),
     );
-    let first = client
-        .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients.clone())
-        .concurrency(1)
-        .journal(FileJournal::open(&path).unwrap())
-        .run()
-        .await
-        .unwrap();
+    let first = run_journaled(&client, recipients.clone(), &path).await;
     assert!(matches!(
         first.results[0].outcome,
         Outcome::OutcomeUnknown(Some(_))
@@ -140,13 +149,7 @@ async fn resumes_from_a_journal_without_messaging_anyone_twice() {
         .map(|i| Recipient::new(phone(i), vars("y")))
         .collect();
     let all: Vec<_> = recipients.iter().cloned().chain(more).collect();
-    let second = client
-        .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, all.clone())
-        .concurrency(1)
-        .journal(FileJournal::open(&path).unwrap())
-        .run()
-        .await
-        .unwrap();
+    let second = run_journaled(&client, all.clone(), &path).await;
     assert!(matches!(
         second.results[0].outcome,
         Outcome::AlreadyDone(JournalStatus::Unknown)
@@ -178,12 +181,7 @@ async fn resumes_from_a_journal_without_messaging_anyone_twice() {
 
     // Two minutes later, the third run retries only what certainly was not sent.
     tokio::time::advance(Duration::from_secs(121)).await;
-    let third = client
-        .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, all)
-        .journal(FileJournal::open(&path).unwrap())
-        .run()
-        .await
-        .unwrap();
+    let third = run_journaled(&client, all, &path).await;
     assert_eq!(third.sent(), 2);
     assert!(matches!(third.results[6].outcome, Outcome::Sent(_)));
     assert!(matches!(third.results[7].outcome, Outcome::Sent(_)));
