@@ -2,7 +2,7 @@
 //! limiter, one result per recipient, progress reports, and resumption after a crash without
 //! messaging anyone twice.
 //!
-//! Start one with [`QyvoClientExt::send_template_bulk`](crate::prelude::QyvoClientExt::send_template_bulk).
+//! Start one with [`QyvoClientExt::send_template_bulk`].
 //! Every recipient goes through [`send_template`](crate::prelude::QyvoClientExt::send_template),
 //! so phones and variables are checked locally first and the template is fetched once.
 //!
@@ -254,7 +254,7 @@ fn count_lines(path: &Path) -> io::Result<usize> {
 type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
 
 /// A bulk template send being prepared; see
-/// [`QyvoClientExt::send_template_bulk`](crate::prelude::QyvoClientExt::send_template_bulk).
+/// [`QyvoClientExt::send_template_bulk`].
 #[must_use = "a SendTemplateBulk does nothing until `.run().await`"]
 pub struct SendTemplateBulk<'a> {
     client: &'a Client,
