@@ -242,6 +242,30 @@ impl ClientBuilder {
         self
     }
 
+    /// Records each request's JSON body on its `qyvo.request` span, in a `body` field
+    /// (default `false`; needs the `tracing` feature).
+    ///
+    /// Off, a span names the recipient only, masked (`phone = +1415*****23`): message text,
+    /// template variables, names, emails and metadata are never recorded. On, the whole body
+    /// is, including those, with the value of every `phone` and `contact_phone` key masked at
+    /// any depth; a phone number under another key (in free-form metadata, say) is recorded as
+    /// it is. The token is never in a body, and response bodies are never recorded. Turn it
+    /// on to debug, not in production.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), qyvo::ConfigError> {
+    /// let client = qyvo::ClientBuilder::new("my-token")
+    ///     .trace_request_bodies(true)
+    ///     .build()?;
+    /// # drop(client);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn trace_request_bodies(mut self, on: bool) -> Self {
+        self.runtime.trace_request_bodies = on;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors

@@ -396,6 +396,7 @@ fn is_too_large(error: &reqwest::Error) -> bool {
 }
 
 /// A short, secret-free description of a transport error, for logs.
+#[cfg(feature = "tracing")]
 pub(crate) fn describe_transport(error: &reqwest::Error) -> &'static str {
     if error.is_timeout() {
         "timeout"
@@ -436,6 +437,8 @@ impl From<progenitor_client::Error<ApiError>> for Error {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn api(json: serde_json::Value) -> ApiError {
@@ -550,6 +553,89 @@ mod tests {
         );
         assert_eq!(e.to_string(), "rate limited: retry after 23 s");
         assert_eq!(e.status(), Some(429));
+    }
+
+    /// Any status `StatusCode` accepts.
+    fn any_status() -> impl Strategy<Value = StatusCode> {
+        (100u16..1000).prop_map(|code| StatusCode::from_u16(code).unwrap())
+    }
+
+    /// Text that sometimes holds the phrases the classification looks for.
+    fn any_text() -> impl Strategy<Value = String> {
+        ".{0,12}( not found|131047|no workspace|no whatsapp account|no approved translation)?.{0,6}"
+    }
+
+    /// Error bodies: arbitrary bytes, or JSON objects with any subset of the documented keys.
+    fn any_body() -> impl Strategy<Value = Vec<u8>> {
+        let list = || prop::collection::vec(any_text(), 0..3);
+        let json = (
+            prop::option::of(any_text()),
+            prop::option::of(any_text()),
+            prop::option::of(prop::collection::btree_map(any_text(), list(), 0..3)),
+            prop::option::of(list()),
+            prop::option::of(list()),
+            prop::option::of(list()),
+        )
+            .prop_map(|(error, message, errors, expected, missing, languages)| {
+                let mut body = serde_json::Map::new();
+                let mut put = |key: &str, value: Option<serde_json::Value>| {
+                    if let Some(value) = value {
+                        body.insert(key.to_owned(), value);
+                    }
+                };
+                put("error", error.map(Into::into));
+                put("message", message.map(Into::into));
+                put("errors", errors.map(|e| serde_json::json!(e)));
+                put("expected_placeholders", expected.map(Into::into));
+                put("missing", missing.map(Into::into));
+                put("available_languages", languages.map(Into::into));
+                serde_json::Value::Object(body).to_string().into_bytes()
+            });
+        prop_oneof![prop::collection::vec(any::<u8>(), 0..256), json]
+    }
+
+    proptest! {
+        #[test]
+        fn any_error_answer_is_classified_without_panicking(
+            status in any_status(),
+            body in any_body(),
+            retry_after in "[ -~]{0,30}",
+            non_json in any::<bool>(),
+        ) {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = reqwest::header::HeaderValue::from_str(&retry_after) {
+                headers.insert(reqwest::header::RETRY_AFTER, value);
+            }
+            if non_json {
+                headers.insert(NON_JSON_ERROR_HEADER, reqwest::header::HeaderValue::from_static("1"));
+            }
+            let error = match serde_json::from_slice::<ApiError>(&body) {
+                Ok(api) => {
+                    let answered = progenitor_client::ResponseValue::new(api, status, headers.clone());
+                    let error = Error::from(progenitor_client::Error::ErrorResponse(answered));
+                    prop_assert_eq!(error.status(), Some(status.as_u16()), "{:?}", error);
+                    prop_assert!(!error.to_string().ends_with('.'), "{}", error);
+                    error
+                }
+                Err(source) => {
+                    let error = Error::from(progenitor_client::Error::InvalidResponsePayload(
+                        body.clone().into(),
+                        source,
+                    ));
+                    let is_decode = matches!(&error, Error::Decode { path, .. } if path.starts_with('$'));
+                    prop_assert!(is_decode, "{:?}", error);
+                    error
+                }
+            };
+            let _ = format!("{error} {error:?}");
+            let mut unexpected = http::Response::new(body);
+            *unexpected.status_mut() = status;
+            *unexpected.headers_mut() = headers;
+            let error = Error::from(progenitor_client::Error::<ApiError>::UnexpectedResponse(
+                reqwest::Response::from(unexpected),
+            ));
+            prop_assert_eq!(error.status(), Some(status.as_u16()), "{:?}", error);
+        }
     }
 
     #[test]

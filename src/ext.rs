@@ -8,7 +8,7 @@
 //! valid E.164 number, a missing template variable, a tag with a comma or oversized metadata
 //! fail with a typed [`Error`] and no request is made.
 
-use std::{collections::HashMap, sync::Mutex, time::Duration};
+use std::{collections::HashMap, fmt, sync::Mutex, time::Duration};
 
 use tokio::time::Instant;
 
@@ -447,11 +447,23 @@ impl SendTemplate<'_> {
 }
 
 /// A contact upsert being prepared; see [`QyvoClientExt::upsert_contact`].
-#[derive(Debug)]
+///
+/// `Debug` shows the phone masked and none of the contact's other details.
 #[must_use = "an UpsertContact does nothing until `.send().await`"]
 pub struct UpsertContact<'a> {
     client: &'a Client,
     body: Result<types::CreateContactRequest, Error>,
+}
+
+impl fmt::Debug for UpsertContact<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut upsert = f.debug_struct("UpsertContact");
+        match &self.body {
+            Ok(body) => upsert.field("phone", &crate::phone::mask(&body.phone)),
+            Err(error) => upsert.field("error", error),
+        };
+        upsert.finish_non_exhaustive()
+    }
 }
 
 impl UpsertContact<'_> {

@@ -29,6 +29,10 @@ const API_VERSION: reqwest::header::HeaderName =
 /// The longest error body kept when a server answers an error with something other than JSON.
 const MAX_RAW_ERROR_CHARS: usize = 512;
 
+/// The most bytes of a non-JSON error body read: [`MAX_RAW_ERROR_CHARS`] characters of any
+/// width.
+const MAX_RAW_ERROR_BYTES: usize = MAX_RAW_ERROR_CHARS * 4;
+
 /// Per-client settings of the hooks.
 #[derive(Debug, Clone)]
 pub(crate) struct RuntimeConfig {
@@ -37,6 +41,8 @@ pub(crate) struct RuntimeConfig {
     pub(crate) rate_limit: Option<(u32, Duration)>,
     pub(crate) max_response_bytes: usize,
     pub(crate) template_cache_ttl: Duration,
+    /// Whether request spans carry the (masked) request body.
+    pub(crate) trace_request_bodies: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -46,6 +52,7 @@ impl Default for RuntimeConfig {
             rate_limit: Some((ratelimit::DEFAULT_LIMIT, ratelimit::DEFAULT_WINDOW)),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             template_cache_ttl: crate::ext::DEFAULT_TEMPLATE_CACHE_TTL,
+            trace_request_bodies: false,
         }
     }
 }
@@ -101,7 +108,12 @@ impl ClientHooks<crate::client::Shared> for Client {
                 },
                 None => None,
             };
-            let span = crate::trace::request_span(info.operation_id, retries + 1);
+            let span = crate::trace::request_span(
+                info.operation_id,
+                retries + 1,
+                request.body().and_then(reqwest::Body::as_bytes),
+                runtime.config.trace_request_bodies,
+            );
             let started = tokio::time::Instant::now();
             let result = crate::trace::instrument(&span, self.client().execute(request)).await;
             crate::trace::record_result(&span, &result, started.elapsed());
@@ -207,7 +219,8 @@ fn passes_through(response: &Response) -> bool {
 /// Caps the body at `max` bytes and turns a non-JSON error body into `{"error": <text>}`.
 ///
 /// progenitor decodes a declared error status as JSON; an HTML page from a proxy would
-/// otherwise become a decode error that loses the status and headers.
+/// otherwise become a decode error that loses the status and headers. Only the start of such
+/// a page is read ([`MAX_RAW_ERROR_BYTES`], within `max`), however long it is.
 async fn bound_and_normalize(response: Response, max: usize) -> Response {
     let passes_through = passes_through(&response);
     let url = response.url().clone();
@@ -217,10 +230,8 @@ async fn bound_and_normalize(response: Response, max: usize) -> Response {
     if passes_through {
         return rebuild(parts, url, body);
     }
-    let text = match http_body_util::BodyExt::collect(body).await {
-        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
-        Err(_) => String::new(),
-    };
+    let head = head(body).await;
+    let text = String::from_utf8_lossy(&head);
     let excerpt: String = text.trim().chars().take(MAX_RAW_ERROR_CHARS).collect();
     let json = serde_json::json!({ "error": excerpt }).to_string();
     parts.headers.insert(
@@ -240,6 +251,24 @@ fn declared_within(response: &Response, max: usize) -> bool {
     response
         .content_length()
         .is_some_and(|length| usize::try_from(length).is_ok_and(|length| length <= max))
+}
+
+/// The first [`MAX_RAW_ERROR_BYTES`] of a body; the rest is never read. A failed read (the
+/// size limit, a dropped connection) keeps what came before it.
+async fn head(mut body: reqwest::Body) -> Vec<u8> {
+    let mut head = Vec::new();
+    while head.len() < MAX_RAW_ERROR_BYTES {
+        match http_body_util::BodyExt::frame(&mut body).await {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    head.extend_from_slice(data);
+                }
+            }
+            Some(Err(_)) | None => break,
+        }
+    }
+    head.truncate(MAX_RAW_ERROR_BYTES);
+    head
 }
 
 fn rebuild(mut parts: http::response::Parts, url: reqwest::Url, body: reqwest::Body) -> Response {

@@ -2,30 +2,98 @@
 //!
 //! With the `tracing` feature (on by default) every attempt of every operation runs in an
 //! `INFO` span named `qyvo.request` with the fields `operation`, `attempt`, `http.status`,
-//! `latency_ms`, `ratelimit.limit` and `ratelimit.remaining`, and an `error` field when no
-//! response came. The token is never recorded (headers are not), nor are request or response
-//! bodies.
+//! `latency_ms`, `ratelimit.limit` and `ratelimit.remaining`, an `error` field when no
+//! response came, and a `phone` field, masked (`+1415*****23`), when the request body names a
+//! recipient. The token is never recorded (headers are not), nor are response bodies; request
+//! bodies only with [`ClientBuilder::trace_request_bodies`](crate::ClientBuilder::trace_request_bodies),
+//! in a `body` field with every phone number masked.
+//!
+//! Nothing is parsed when no subscriber is interested in the span.
 
 use std::{future::Future, time::Duration};
 
 #[cfg(feature = "tracing")]
 mod imp {
+    use std::borrow::Cow;
+
     use super::*;
+    use serde::Deserialize;
     use tracing::{Instrument, field::Empty};
 
     pub(crate) type Span = tracing::Span;
 
-    pub(crate) fn request_span(operation: &'static str, attempt: u32) -> Span {
-        tracing::info_span!(
+    /// The keys whose values [`mask_phones`] masks, at any depth.
+    const PHONE_KEYS: [&str; 2] = ["phone", "contact_phone"];
+
+    pub(crate) fn request_span(
+        operation: &'static str,
+        attempt: u32,
+        body: Option<&[u8]>,
+        record_body: bool,
+    ) -> Span {
+        let span = tracing::info_span!(
             "qyvo.request",
             operation,
             attempt,
+            phone = Empty,
+            body = Empty,
             http.status = Empty,
             latency_ms = Empty,
             ratelimit.limit = Empty,
             ratelimit.remaining = Empty,
             error = Empty,
-        )
+        );
+        if let Some(body) = body
+            && !span.is_disabled()
+        {
+            record_request(&span, body, record_body);
+        }
+        span
+    }
+
+    /// Records the masked recipient and, when asked, the masked body.
+    fn record_request(span: &Span, body: &[u8], record_body: bool) {
+        /// Only the recipient: the rest of the body is skipped, not built.
+        #[derive(Deserialize)]
+        struct Recipient<'a> {
+            #[serde(borrow)]
+            phone: Option<Cow<'a, str>>,
+        }
+        if record_body {
+            if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) {
+                if let Some(phone) = json.get("phone").and_then(serde_json::Value::as_str) {
+                    span.record("phone", crate::phone::mask(phone));
+                }
+                mask_phones(&mut json);
+                span.record("body", tracing::field::display(json));
+            }
+        } else if let Ok(Recipient { phone: Some(phone) }) = serde_json::from_slice(body) {
+            span.record("phone", crate::phone::mask(&phone));
+        }
+    }
+
+    /// Masks the string or number value of every [`PHONE_KEYS`] key, at any depth.
+    pub(super) fn mask_phones(json: &mut serde_json::Value) {
+        match json {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    let masked = match value {
+                        _ if !PHONE_KEYS.contains(&key.as_str()) => None,
+                        serde_json::Value::String(phone) => Some(crate::phone::mask(phone)),
+                        serde_json::Value::Number(phone) => {
+                            Some(crate::phone::mask(&phone.to_string()))
+                        }
+                        _ => None,
+                    };
+                    match masked {
+                        Some(masked) => *value = serde_json::Value::String(masked),
+                        None => mask_phones(value),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(mask_phones),
+            _ => {}
+        }
     }
 
     pub(crate) async fn instrument<F: Future>(span: &Span, fut: F) -> F::Output {
@@ -76,7 +144,12 @@ mod imp {
     #[derive(Clone)]
     pub(crate) struct Span;
 
-    pub(crate) fn request_span(_operation: &'static str, _attempt: u32) -> Span {
+    pub(crate) fn request_span(
+        _operation: &'static str,
+        _attempt: u32,
+        _body: Option<&[u8]>,
+        _record_body: bool,
+    ) -> Span {
         Span
     }
 
@@ -93,3 +166,32 @@ mod imp {
 }
 
 pub(crate) use imp::{instrument, record_result, request_span};
+
+#[cfg(all(test, feature = "tracing"))]
+mod tests {
+    use serde_json::json;
+
+    use super::imp::mask_phones;
+
+    #[test]
+    fn masks_every_phone_at_any_depth_and_nothing_else() {
+        let mut body = json!({
+            "phone": "+14155550123",
+            "template_id": "01J0AB",
+            "variables": {"1": "Romain", "phone": "+33142764978"},
+            "metadata": {"people": [{"contact_phone": "+442079460958", "note": "+14155550123"}]},
+            "contact_phone": 14155550123u64,
+        });
+        mask_phones(&mut body);
+        assert_eq!(
+            body,
+            json!({
+                "phone": "+1415*****23",
+                "template_id": "01J0AB",
+                "variables": {"1": "Romain", "phone": "+3314*****78"},
+                "metadata": {"people": [{"contact_phone": "+4420******58", "note": "+14155550123"}]},
+                "contact_phone": "1415*****23",
+            })
+        );
+    }
+}

@@ -307,3 +307,65 @@ async fn authorization_is_not_sent_to_another_host_after_a_redirect() {
     );
     assert_eq!(elsewhere.only_request().header("authorization"), None);
 }
+
+#[tokio::test]
+async fn an_oversized_error_page_is_read_only_as_far_as_its_excerpt() {
+    use axum::{
+        body::{Body, Bytes},
+        http::{StatusCode, header::CONTENT_TYPE},
+        response::IntoResponse as _,
+    };
+    use futures_util::stream::{self, StreamExt as _};
+
+    // A 500 with 20 MiB of HTML whose end never comes: a client that read the whole page
+    // would wait for its timeout instead of answering.
+    let page = || {
+        let head = Bytes::from_static(b"<html><body><h1>500 Internal Server Error</h1>");
+        let filler = Bytes::from(vec![b'x'; 64 * 1024]);
+        let body = stream::iter([head])
+            .chain(stream::repeat(filler).take(320))
+            .map(Ok::<_, std::io::Error>)
+            .chain(stream::pending());
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(CONTENT_TYPE, "text/html")],
+            Body::from_stream(body),
+        )
+            .into_response()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            axum::Router::new().fallback(move || async move { page() }),
+        )
+        .await
+        .unwrap()
+    });
+    let client = qyvo::ClientBuilder::new(TOKEN)
+        .base_url(base_url)
+        .max_response_bytes(64 * 1024)
+        .retry_policy(RetryPolicy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let err = Error::from(
+        client
+            .get_contact()
+            .body_map(|b| b.phone(Some("+14155550123".to_owned())))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    match &err {
+        Error::Server {
+            status: 500,
+            message: Some(message),
+        } => {
+            assert!(message.starts_with("<html><body><h1>500 Internal Server Error</h1>xxx"));
+            assert_eq!(message.chars().count(), 512);
+        }
+        other => panic!("expected the 500 with an excerpt, got {other:?}"),
+    }
+}

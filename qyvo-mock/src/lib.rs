@@ -167,12 +167,30 @@ pub(crate) struct Shared {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows only the first characters of each token.
+#[derive(Clone)]
 pub struct MockServerBuilder {
     tokens: Vec<String>,
     rate_limit: (u32, Duration),
     port: u16,
     start_time: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for MockServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockServerBuilder")
+            .field("tokens", &redacted(&self.tokens))
+            .field("rate_limit", &self.rate_limit)
+            .field("port", &self.port)
+            .field("start_time", &self.start_time)
+            .finish()
+    }
+}
+
+/// Tokens as `Debug` shows them: see [`journal::Redacted`].
+fn redacted(tokens: &[String]) -> Vec<journal::Redacted<'_>> {
+    tokens.iter().map(|t| journal::Redacted(t)).collect()
 }
 
 impl Default for MockServerBuilder {
@@ -274,12 +292,22 @@ impl MockServerBuilder {
 }
 
 /// A running mock Qyvo server; dropping it stops the server and closes its connections.
-#[derive(Debug)]
+///
+/// `Debug` shows the address and the first characters of each token, not the state.
 pub struct MockServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
     tokens: Vec<String>,
     task: tokio::task::JoinHandle<()>,
+}
+
+impl fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .field("tokens", &redacted(&self.tokens))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for MockServer {
