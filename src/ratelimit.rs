@@ -17,7 +17,7 @@
 //! base URL in the process.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     hash::{DefaultHasher, Hash, Hasher},
     sync::{Arc, Mutex, OnceLock, Weak},
     time::Duration,
@@ -52,12 +52,50 @@ pub struct RateLimitStatus {
 #[derive(Debug)]
 struct State {
     limit: u32,
-    /// When each request of the current window frees its slot, by permit id.
-    slots: Vec<(u64, Instant)>,
-    next_id: u64,
+    /// Slots of the current window, by the instant they free up. Every slot is pushed at
+    /// `now + window`, so the queue stays sorted. A request's slot is replaced, when its
+    /// answer arrives, by a later one: the old one stays in the queue, dead, so that permits
+    /// can find their slot by sequence number.
+    slots: VecDeque<Slot>,
+    /// The sequence number of `slots[0]`.
+    first_seq: u64,
+    /// How many slots are live.
+    live: usize,
     /// No request may start before this instant (a 429's `Retry-After`).
     paused_until: Option<Instant>,
     last: Option<RateLimitStatus>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    free_at: Instant,
+    live: bool,
+}
+
+impl State {
+    /// Drops the slots that are free at `now`.
+    fn expire(&mut self, now: Instant) {
+        while let Some(slot) = self.slots.front().copied()
+            && slot.free_at <= now
+        {
+            self.slots.pop_front();
+            self.first_seq += 1;
+            if slot.live {
+                self.live -= 1;
+            }
+        }
+    }
+
+    /// Takes a live slot freeing at `free_at` (never earlier than the last one); returns its
+    /// sequence number.
+    fn push(&mut self, free_at: Instant) -> u64 {
+        self.slots.push_back(Slot {
+            free_at,
+            live: true,
+        });
+        self.live += 1;
+        self.first_seq + self.slots.len() as u64 - 1
+    }
 }
 
 /// A slot taken by one request; give it back with [`RateLimiter::release`].
@@ -77,8 +115,9 @@ impl RateLimiter {
             window: window + window / 500,
             state: Mutex::new(State {
                 limit: limit.max(1),
-                slots: Vec::new(),
-                next_id: 0,
+                slots: VecDeque::new(),
+                first_seq: 0,
+                live: 0,
                 paused_until: None,
                 last: None,
             }),
@@ -123,15 +162,12 @@ impl RateLimiter {
                     Some(until) if until > now => until,
                     _ => {
                         state.paused_until = None;
-                        state.slots.retain(|&(_, free_at)| free_at > now);
-                        if state.slots.len() < state.limit as usize {
-                            let id = state.next_id;
-                            state.next_id += 1;
-                            state.slots.push((id, now + self.window));
-                            return Ok(Permit(id));
+                        state.expire(now);
+                        if state.live < state.limit as usize {
+                            return Ok(Permit(state.push(now + self.window)));
                         }
-                        match state.slots.iter().map(|&(_, free_at)| free_at).min() {
-                            Some(at) => at,
+                        match state.slots.iter().find(|slot| slot.live) {
+                            Some(slot) => slot.free_at,
                             None => now,
                         }
                     }
@@ -145,9 +181,16 @@ impl RateLimiter {
     pub(crate) fn release(&self, permit: Permit) {
         let free_at = Instant::now() + self.window;
         let mut state = self.lock();
-        if let Some(slot) = state.slots.iter_mut().find(|(id, _)| *id == permit.0) {
-            slot.1 = free_at;
+        let index = permit.0.checked_sub(state.first_seq).and_then(|i| usize::try_from(i).ok());
+        match index.and_then(|i| state.slots.get_mut(i)) {
+            Some(slot) if slot.live => {
+                slot.live = false;
+                state.live -= 1;
+            }
+            // Already expired: the server may still count it, so take a slot again.
+            _ => {}
         }
+        state.push(free_at);
     }
 
     /// Learns from a response's headers.
@@ -163,11 +206,10 @@ impl RateLimiter {
         state.last = Some(RateLimitStatus { limit, remaining });
         state.limit = limit.max(1);
         let counted_by_server = limit.saturating_sub(remaining) as usize;
-        let free_at = Instant::now() + self.window;
-        while state.slots.len() < counted_by_server {
-            let id = state.next_id;
-            state.next_id += 1;
-            state.slots.push((id, free_at));
+        let now = Instant::now();
+        state.expire(now);
+        while state.live < counted_by_server {
+            state.push(now + self.window);
         }
     }
 
