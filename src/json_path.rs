@@ -181,7 +181,6 @@ mod tests {
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
-    #[allow(dead_code)]
     struct Item {
         id: String,
         created_at: chrono::DateTime<chrono::Utc>,
@@ -192,6 +191,18 @@ mod tests {
     fn path_of_error<T: for<'de> Deserialize<'de> + std::fmt::Debug>(json: &str) -> String {
         let err = serde_json::from_str::<T>(json).unwrap_err();
         path_at(json.as_bytes(), err.line(), err.column())
+    }
+
+    #[test]
+    fn the_fixture_type_decodes_valid_items() {
+        let json = r#"[{"id":"a","created_at":"2026-05-07T08:14:23+00:00","tags":["x"]}]"#;
+        let items: Vec<Item> = serde_json::from_str(json).unwrap();
+        assert_eq!(items[0].id, "a");
+        assert_eq!(
+            items[0].created_at.to_rfc3339(),
+            "2026-05-07T08:14:23+00:00"
+        );
+        assert_eq!(items[0].tags, ["x"]);
     }
 
     #[test]

@@ -181,7 +181,10 @@ impl RateLimiter {
     pub(crate) fn release(&self, permit: Permit) {
         let free_at = Instant::now() + self.window;
         let mut state = self.lock();
-        let index = permit.0.checked_sub(state.first_seq).and_then(|i| usize::try_from(i).ok());
+        let index = permit
+            .0
+            .checked_sub(state.first_seq)
+            .and_then(|i| usize::try_from(i).ok());
         match index.and_then(|i| state.slots.get_mut(i)) {
             Some(slot) if slot.live => {
                 slot.live = false;

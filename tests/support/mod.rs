@@ -1,6 +1,5 @@
 //! Shared helpers for the HTTP tests: a recording server on 127.0.0.1.
 
-#![allow(dead_code)] // each test crate uses a different subset
 #![allow(
     clippy::unwrap_used,
     reason = "test support: a broken fixture should fail the test loudly"
