@@ -65,7 +65,11 @@ pub fn operations() -> &'static [Operation] {
 
 /// The operation with this operationId, if the API has one.
 pub fn operation(id: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|op| op.id == id)
+    // `build.rs` sorts the table by id.
+    OPERATIONS
+        .binary_search_by(|op| op.id.cmp(id))
+        .ok()
+        .map(|index| &OPERATIONS[index])
 }
 
 /// The operation a request URL path belongs to (the path may carry the base URL's prefix).
@@ -341,6 +345,14 @@ mod tests {
             .map(|op| op.id)
             .collect();
         assert_eq!(sends, ["send_template_message", "send_text_message"]);
+    }
+
+    #[test]
+    fn the_table_is_sorted_by_id() {
+        assert!(operations().windows(2).all(|w| w[0].id < w[1].id));
+        for op in operations() {
+            assert_eq!(operation(op.id), Some(op));
+        }
     }
 
     #[test]
