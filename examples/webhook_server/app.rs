@@ -1,6 +1,6 @@
 //! The example's router, apart from `main` so that `tests/webhook_server.rs` can mount it.
 
-use std::{fmt, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     Router,
@@ -59,8 +59,7 @@ fn describe(event: &WebhookEvent) -> String {
                 .phone
                 .as_deref()
                 .or(message.contact_phone.as_deref());
-            let from =
-                phone.map_or_else(|| "an unknown number".to_owned(), |p| Masked(p).to_string());
+            let from = phone.map_or_else(|| "an unknown number".to_owned(), qyvo::phone::mask);
             format!(
                 "message.received: {} message {} from {from} (tenant {tenant_id})",
                 message.type_, message.id
@@ -79,45 +78,5 @@ fn describe(event: &WebhookEvent) -> String {
         }
         WebhookEvent::Unknown { event, .. } => format!("unknown event `{event}`"),
         other => format!("{} (not described by this example)", other.event_name()),
-    }
-}
-
-/// A phone number for logs: the `+`, the first four digits and the last two, the rest starred
-/// (`+14155550123` → `+1415*****23`); with fewer than ten digits every digit is starred.
-///
-/// Once the crate's `phone` module lands, `qyvo::phone::mask` does the same job.
-struct Masked<'a>(&'a str);
-
-impl fmt::Display for Masked<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits: Vec<char> = self.0.chars().filter(char::is_ascii_digit).collect();
-        if self.0.trim_start().starts_with('+') {
-            f.write_str("+")?;
-        }
-        let shown = digits.len() >= 10;
-        for (i, digit) in digits.iter().enumerate() {
-            let visible = shown && (i < 4 || i >= digits.len() - 2);
-            write!(f, "{}", if visible { *digit } else { '*' })?;
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Masked;
-
-    #[test]
-    fn masks_phone_numbers() {
-        for (raw, masked) in [
-            ("+14155550123", "+1415*****23"),
-            ("+1 (415) 555-0123", "+1415*****23"),
-            ("+447911123456", "+4479******56"),
-            ("4155550123", "4155****23"),
-            ("+41446", "+*****"),
-            ("", ""),
-        ] {
-            assert_eq!(Masked(raw).to_string(), masked, "{raw}");
-        }
     }
 }
