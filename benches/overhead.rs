@@ -130,27 +130,21 @@ async fn capture() -> Bodies {
             .expect("the message is recorded");
     }
     let http = reqwest::Client::new();
-    let get = |path: &str| {
-        http.get(format!("{}{path}", mock.base_url()))
-            .bearer_auth(mock.token())
+    let url = |path: &str| format!("{}{path}", mock.base_url());
+    let token = mock.token().to_owned();
+    let body = |request: reqwest::RequestBuilder| {
+        let request = request.bearer_auth(&token);
+        async move {
+            let response = request.send().await.expect("the mock answers");
+            response.text().await.expect("a body")
+        }
     };
-    let messages = get("/triggers/new-message-received")
-        .send()
-        .await
-        .expect("the mock answers")
-        .text()
-        .await
-        .expect("a body");
-    let contact = http
-        .post(format!("{}/actions/get-contact", mock.base_url()))
-        .bearer_auth(mock.token())
-        .json(&serde_json::json!({ "phone": PHONE }))
-        .send()
-        .await
-        .expect("the mock answers")
-        .text()
-        .await
-        .expect("a body");
+    let messages = body(http.get(url("/triggers/new-message-received"))).await;
+    let contact = body(
+        http.post(url("/actions/get-contact"))
+            .json(&serde_json::json!({ "phone": PHONE })),
+    )
+    .await;
     assert_eq!(mock.count(Operation::GetContact), 1);
     Bodies { messages, contact }
 }
