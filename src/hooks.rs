@@ -1,8 +1,9 @@
-//! Cross-cutting behaviour, attached once through progenitor's `ClientHooks`: header
-//! hygiene, the rate limiter, retries, response-size bounds, error-body normalisation and
-//! tracing. No generated method is wrapped.
+//! Cross-cutting behaviour, attached once through progenitor's `ClientHooks`: the rate
+//! limiter, retries, response-size bounds, error-body normalisation and tracing. No generated
+//! method is wrapped.
 
 use std::{
+    future::Future,
     sync::Arc,
     time::{Duration, SystemTime},
 };
@@ -15,16 +16,12 @@ use reqwest::{
 
 use crate::{
     Client,
-    ratelimit::{self, RateLimiter},
+    ratelimit::{self, Admission, Permit, RateLimiter},
     retry::{self, Attempt, Decision, RetryBudget, RetryClass, RetryPolicy},
 };
 
 /// The largest response body the SDK reads by default: 10 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
-
-/// progenitor's `api-version` header, removed before sending.
-const API_VERSION: reqwest::header::HeaderName =
-    reqwest::header::HeaderName::from_static("api-version");
 
 /// The longest error body kept when a server answers an error with something other than JSON.
 const MAX_RAW_ERROR_CHARS: usize = 512;
@@ -78,100 +75,139 @@ impl Runtime {
 }
 
 impl ClientHooks<crate::client::Shared> for Client {
-    async fn pre<E>(
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an `async fn` holds the request twice (argument and binding) in its future, \
+                  which every call moves; an `async move` block holds it once"
+    )]
+    fn exec(
         &self,
-        request: &mut Request,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        // Qyvo versions its API by path (`/v1`); progenitor's `api-version` header would only
-        // carry the spec's `info.version`, which no Qyvo server reads.
-        request.headers_mut().remove(API_VERSION);
-        Ok(())
-    }
-
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        let runtime = &self.inner().runtime;
-        let class = retry::operation(info.operation_id).map_or(RetryClass::Send, |op| op.retry);
-        let policy = retry::effective_policy(runtime.config.retry);
-        let mut retries = 0;
-        let mut request = request;
-        loop {
-            let copy = request.try_clone();
-            let permit = match &runtime.limiter {
-                // Boxed, like every wait below: a timer inline would grow this future, which
-                // is moved on every call, by its size.
-                Some(limiter) => match Box::pin(limiter.acquire(policy.retry_after_cap())).await {
-                    Ok(permit) => Some(permit),
-                    // The server asked for a longer pause than the policy waits: answer its
-                    // 429 locally instead of sending a request that would get one.
-                    Err(wait) => return Ok(local_too_many_requests(request.url().clone(), wait)),
-                },
-                None => None,
-            };
-            let span = crate::trace::request_span(
-                info.operation_id,
-                retries + 1,
-                request.body().and_then(reqwest::Body::as_bytes),
-                runtime.config.trace_request_bodies,
-            );
-            let started = tokio::time::Instant::now();
-            let result = crate::trace::instrument(&span, self.client().execute(request)).await;
-            crate::trace::record_result(&span, &result, started.elapsed());
-            if let (Some(limiter), Some(permit)) = (&runtime.limiter, permit) {
-                limiter.release(permit);
-            }
-            let attempt = match &result {
-                Ok(response) => {
-                    if let Some(limiter) = &runtime.limiter {
-                        limiter.observe(response.headers());
+        mut request: Request,
+        info: &OperationInfo,
+    ) -> impl Future<Output = reqwest::Result<Response>> {
+        async move {
+            let runtime = &self.inner().runtime;
+            let policy = retry::effective_policy(runtime.config.retry);
+            let mut retries = 0;
+            let result = loop {
+                // A copy to repeat, made only while a retry may still follow.
+                let copy = if policy.allows_retry(retries) {
+                    retry_copy(&request)
+                } else {
+                    None
+                };
+                let permit = match &runtime.limiter {
+                    Some(limiter) => {
+                        let cap = policy.retry_after_cap();
+                        let admitted = match limiter.admit(cap) {
+                            Admission::Now(permit) => Ok(permit),
+                            // Boxed, like every wait below: a timer inline would grow this
+                            // future, which every call moves, by its size.
+                            _ => Box::pin(limiter.acquire(cap)).await,
+                        };
+                        match admitted {
+                            Ok(permit) => Some(permit),
+                            // The server asked for a longer pause than the policy waits:
+                            // answer its 429 here instead of sending a request that gets one.
+                            Err(wait) => {
+                                return Ok(local_too_many_requests(request.url().clone(), wait));
+                            }
+                        }
                     }
-                    Attempt::Answered {
-                        status: response.status(),
-                        retry_after: response
-                            .headers()
-                            .contains_key(RETRY_AFTER)
-                            .then(|| {
-                                retry::parse_retry_after(response.headers(), SystemTime::now())
-                            })
-                            .flatten(),
-                    }
-                }
-                Err(e) if e.is_connect() => Attempt::NotSent,
-                Err(_) => Attempt::NoResponse,
-            };
-            if let (
-                Attempt::Answered {
-                    status,
-                    retry_after: Some(wait),
-                },
-                Some(limiter),
-            ) = (attempt, &runtime.limiter)
-                && status == reqwest::StatusCode::TOO_MANY_REQUESTS
-            {
-                limiter.pause_for(wait);
-            }
-            let decision = retry::decide(class, attempt, retries, &policy, rand::random::<f64>());
-            match (decision, copy) {
-                (Decision::RetryAfter(wait), Some(copy)) if runtime.budget.try_spend() => {
-                    retries += 1;
-                    request = copy;
-                    Box::pin(tokio::time::sleep(wait)).await;
-                }
-                _ => {
-                    let response = result?;
-                    if retries == 0 && response.status().is_success() {
-                        runtime.budget.earn();
-                    }
-                    let max = runtime.config.max_response_bytes;
-                    return Ok(if needs_rewrap(&response, max) {
-                        Box::pin(bound_and_normalize(response, max)).await
+                    None => None,
+                };
+                // A retry leaves this block with its pause and the request to repeat, so the
+                // span and the failed result are gone before the pause; anything else leaves
+                // the loop.
+                let (wait, next) = {
+                    let span = crate::trace::request_span(
+                        info.operation_id,
+                        retries + 1,
+                        request.body().and_then(reqwest::Body::as_bytes),
+                        runtime.config.trace_request_bodies,
+                    );
+                    let result = crate::trace::attempt(&span, self.client().execute(request)).await;
+                    let attempt = runtime.settle(permit, &result);
+                    // Only a failed attempt needs the operation's class and a jitter sample.
+                    let decision = if attempt.is_success() {
+                        Decision::Stop
                     } else {
-                        response
-                    });
-                }
+                        let class = retry::operation(info.operation_id)
+                            .map_or(RetryClass::Send, |op| op.retry);
+                        retry::decide(class, attempt, retries, &policy, rand::random::<f64>())
+                    };
+                    match (decision, copy) {
+                        (Decision::RetryAfter(wait), Some(copy)) if runtime.budget.try_spend() => {
+                            (wait, copy)
+                        }
+                        _ => break result,
+                    }
+                };
+                retries += 1;
+                request = next;
+                Box::pin(tokio::time::sleep(wait)).await;
+            };
+            let response = result?;
+            if retries == 0 && response.status().is_success() {
+                runtime.budget.earn();
             }
+            let max = runtime.config.max_response_bytes;
+            Ok(if needs_rewrap(&response, max) {
+                Box::pin(bound_and_normalize(response, max)).await
+            } else {
+                response
+            })
         }
     }
+}
+
+impl Runtime {
+    /// Books the end of an attempt: frees its limiter slot (re-synchronising the limiter from
+    /// the answer's headers), pauses the limiter on a 429's `Retry-After`, and says what the
+    /// attempt ended in.
+    fn settle(&self, permit: Option<Permit>, result: &reqwest::Result<Response>) -> Attempt {
+        if let (Some(limiter), Some(permit)) = (&self.limiter, permit) {
+            limiter.release(permit, result.as_ref().ok().map(Response::headers));
+        }
+        let response = match result {
+            Ok(response) => response,
+            Err(e) if e.is_connect() => return Attempt::NotSent,
+            Err(_) => return Attempt::NoResponse,
+        };
+        let status = response.status();
+        let headers = response.headers();
+        // Only a failure may be retried after a pause.
+        let retry_after = (!status.is_success() && headers.contains_key(RETRY_AFTER))
+            .then(|| retry::parse_retry_after(headers, SystemTime::now()))
+            .flatten();
+        if let (Some(limiter), Some(wait)) = (&self.limiter, retry_after)
+            && status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        {
+            limiter.pause_for(wait);
+        }
+        Attempt::Answered {
+            status,
+            retry_after,
+        }
+    }
+}
+
+/// A copy of `request` to send again, or `None` when its body is a stream.
+///
+/// The same copy as `Request::try_clone`, without the extension map that one allocates on
+/// every call to carry a timeout (the only extension a request built through the public API
+/// can hold).
+fn retry_copy(request: &Request) -> Option<Request> {
+    let mut copy = Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(*timeout);
+    }
+    if let Some(body) = request.body() {
+        *copy.body_mut() = Some(reqwest::Body::from(body.as_bytes()?.to_vec()));
+    }
+    Some(copy)
 }
 
 /// A 429 with `Retry-After`, made by the SDK for a request it did not send.
@@ -287,6 +323,43 @@ mod tests {
 
     fn response(body: reqwest::Body) -> Response {
         Response::from(http::Response::new(body))
+    }
+
+    #[test]
+    fn a_retry_copy_is_the_same_request() {
+        let client = reqwest::Client::new();
+        let request = client
+            .post("https://api.qyvo.io/api/v1/actions/get-contact?x=1")
+            .header("accept", "application/json")
+            .header("x-twice", "a")
+            .header("x-twice", "b")
+            .timeout(Duration::from_secs(7))
+            .version(reqwest::Version::HTTP_11)
+            .json(&serde_json::json!({"phone": "+14155550123"}))
+            .build()
+            .unwrap();
+        let copy = retry_copy(&request).expect("a byte body can be copied");
+        assert_eq!(copy.method(), request.method());
+        assert_eq!(copy.url(), request.url());
+        assert_eq!(copy.headers(), request.headers());
+        assert_eq!(copy.timeout(), Some(&Duration::from_secs(7)));
+        assert_eq!(copy.version(), reqwest::Version::HTTP_11);
+        assert_eq!(
+            copy.body().and_then(reqwest::Body::as_bytes),
+            request.body().and_then(reqwest::Body::as_bytes)
+        );
+
+        let bare = client.get("https://api.qyvo.io/api/v1/me").build().unwrap();
+        let copy = retry_copy(&bare).unwrap();
+        assert!(copy.body().is_none() && copy.timeout().is_none());
+
+        // A streamed body cannot be replayed: no copy, so no retry.
+        let mut streamed = client
+            .post("https://api.qyvo.io/api/v1/me")
+            .build()
+            .unwrap();
+        *streamed.body_mut() = Some(reqwest::Body::wrap(http_body_util::Full::new(&b"{}"[..])));
+        assert!(retry_copy(&streamed).is_none());
     }
 
     #[test]

@@ -40,6 +40,42 @@ pub(crate) const LIMIT_HEADER: reqwest::header::HeaderName =
 pub(crate) const REMAINING_HEADER: reqwest::header::HeaderName =
     reqwest::header::HeaderName::from_static("x-ratelimit-remaining");
 
+/// `X-RateLimit-Limit` and `X-RateLimit-Remaining`, when both are there and are numbers.
+///
+/// One pass over the handful of headers a response has costs less than two hashed lookups;
+/// the first value of each header counts, as with `HeaderMap::get`.
+fn quota(headers: &HeaderMap) -> Option<RateLimitStatus> {
+    let (mut limit, mut remaining) = (None, None);
+    for (name, value) in headers {
+        let number = if name == LIMIT_HEADER {
+            &mut limit
+        } else if name == REMAINING_HEADER {
+            &mut remaining
+        } else {
+            continue;
+        };
+        if number.is_none() {
+            *number = Some(digits(value.as_bytes()));
+        }
+    }
+    Some(RateLimitStatus {
+        limit: limit??,
+        remaining: remaining??,
+    })
+}
+
+/// A header's decimal number (surrounding blanks allowed); `None` for anything else or
+/// beyond `u32`. Reads the bytes in place: no UTF-8 pass first.
+fn digits(bytes: &[u8]) -> Option<u32> {
+    let digits = bytes.trim_ascii();
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, &b| {
+        n.checked_mul(10)?.checked_add(char::from(b).to_digit(10)?)
+    })
+}
+
 /// What the server last said about the quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimitStatus {
@@ -53,9 +89,10 @@ pub struct RateLimitStatus {
 struct State {
     limit: u32,
     /// Slots of the current window, by the instant they free up. Every slot is pushed at
-    /// `now + window`, so the queue stays sorted. A request's slot is replaced, when its
-    /// answer arrives, by a later one: the old one stays in the queue, dead, so that permits
-    /// can find their slot by sequence number.
+    /// `now + window`, so the queue stays sorted. When a request's answer arrives its slot
+    /// moves to a window after it: the newest slot is moved in place; any other is left in
+    /// the queue, dead (so that permits can find their slot by sequence number), and a new
+    /// one is pushed.
     slots: VecDeque<Slot>,
     /// The sequence number of `slots[0]`.
     first_seq: u64,
@@ -96,6 +133,17 @@ impl State {
         self.live += 1;
         self.first_seq + self.slots.len() as u64 - 1
     }
+}
+
+/// Whether a request may be sent now: [`RateLimiter::admit`]'s answer.
+#[derive(Debug)]
+pub(crate) enum Admission {
+    /// Yes, in this slot.
+    Now(Permit),
+    /// Not before this instant; ask again then.
+    WaitUntil(Instant),
+    /// A 429's pause outlasts the caller's patience: this much of it is left.
+    Refused(Duration),
 }
 
 /// A slot taken by one request; give it back with [`RateLimiter::release`].
@@ -148,68 +196,77 @@ impl RateLimiter {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits until a request may be sent, then takes a slot for it.
+    /// Takes a slot if a request may be sent now; otherwise says until when to wait.
     ///
-    /// When a 429's `Retry-After` pauses the limiter for longer than `max_pause`, returns the
-    /// remaining pause at once instead of waiting.
-    pub(crate) async fn acquire(&self, max_pause: Duration) -> Result<Permit, Duration> {
-        loop {
-            let wake_at = {
-                let mut state = self.lock();
-                let now = Instant::now();
-                match state.paused_until {
-                    Some(until) if until > now + max_pause => return Err(until - now),
-                    Some(until) if until > now => until,
-                    _ => {
-                        state.paused_until = None;
-                        state.expire(now);
-                        if state.live < state.limit as usize {
-                            return Ok(Permit(state.push(now + self.window)));
-                        }
-                        match state.slots.iter().find(|slot| slot.live) {
-                            Some(slot) => slot.free_at,
-                            None => now,
-                        }
-                    }
+    /// When a 429's `Retry-After` pauses the limiter for longer than `max_pause`, the answer
+    /// is [`Admission::Refused`] with the remaining pause.
+    pub(crate) fn admit(&self, max_pause: Duration) -> Admission {
+        let mut state = self.lock();
+        let now = Instant::now();
+        match state.paused_until {
+            Some(until) if until > now + max_pause => Admission::Refused(until - now),
+            Some(until) if until > now => Admission::WaitUntil(until),
+            _ => {
+                state.paused_until = None;
+                state.expire(now);
+                if state.live < state.limit as usize {
+                    return Admission::Now(Permit(state.push(now + self.window)));
                 }
-            };
-            tokio::time::sleep_until(wake_at).await;
+                Admission::WaitUntil(match state.slots.iter().find(|slot| slot.live) {
+                    Some(slot) => slot.free_at,
+                    None => now,
+                })
+            }
         }
     }
 
-    /// The request of `permit` got its answer (or failed): its slot frees one window from now.
-    pub(crate) fn release(&self, permit: Permit) {
-        let free_at = Instant::now() + self.window;
+    /// Waits until a request may be sent, then takes a slot for it.
+    ///
+    /// Returns the remaining pause at once, instead of waiting, when [`admit`](Self::admit)
+    /// refuses.
+    pub(crate) async fn acquire(&self, max_pause: Duration) -> Result<Permit, Duration> {
+        loop {
+            match self.admit(max_pause) {
+                Admission::Now(permit) => return Ok(permit),
+                Admission::Refused(pause) => return Err(pause),
+                Admission::WaitUntil(wake_at) => tokio::time::sleep_until(wake_at).await,
+            }
+        }
+    }
+
+    /// The request of `permit` ended: its slot frees one window from now, and the headers of
+    /// its answer, if one came, re-synchronise the limiter.
+    pub(crate) fn release(&self, permit: Permit, answer: Option<&HeaderMap>) {
+        let quota = answer.and_then(quota);
+        let now = Instant::now();
+        let free_at = now + self.window;
         let mut state = self.lock();
         let index = permit
             .0
             .checked_sub(state.first_seq)
             .and_then(|i| usize::try_from(i).ok());
-        match index.and_then(|i| state.slots.get_mut(i)) {
-            Some(slot) if slot.live => {
-                slot.live = false;
-                state.live -= 1;
+        let newest = state.slots.len().checked_sub(1);
+        match index.and_then(|i| Some((i, state.slots.get_mut(i)?))) {
+            // The newest slot (one request at a time): moving its end later keeps the queue
+            // sorted, so it is reused instead of leaving a dead slot behind.
+            Some((i, slot)) if slot.live && Some(i) == newest => slot.free_at = free_at,
+            found => {
+                if let Some((_, slot)) = found
+                    && slot.live
+                {
+                    slot.live = false;
+                    state.live -= 1;
+                }
+                // A slot that already expired is taken again: the server may still count it.
+                state.push(free_at);
             }
-            // Already expired: the server may still count it, so take a slot again.
-            _ => {}
         }
-        state.push(free_at);
-    }
-
-    /// Learns from a response's headers.
-    pub(crate) fn observe(&self, headers: &HeaderMap) {
-        let number = |name: reqwest::header::HeaderName| {
-            headers.get(name)?.to_str().ok()?.trim().parse::<u32>().ok()
-        };
-        let (Some(limit), Some(remaining)) = (number(LIMIT_HEADER), number(REMAINING_HEADER))
-        else {
+        let Some(quota) = quota else {
             return;
         };
-        let mut state = self.lock();
-        state.last = Some(RateLimitStatus { limit, remaining });
-        state.limit = limit.max(1);
-        let counted_by_server = limit.saturating_sub(remaining) as usize;
-        let now = Instant::now();
+        state.last = Some(quota);
+        state.limit = quota.limit.max(1);
+        let counted_by_server = quota.limit.saturating_sub(quota.remaining) as usize;
         state.expire(now);
         while state.live < counted_by_server {
             state.push(now + self.window);
@@ -273,8 +330,9 @@ mod tests {
     async fn syncs_from_headers_and_pauses_on_retry_after() {
         let limiter = RateLimiter::new(120, Duration::from_secs(60));
         assert_eq!(limiter.status(), None);
-        // Another process already used 118 of a raised limit of 200.
-        limiter.observe(&headers(200, 82));
+        // Another process already used 117 of a raised limit of 200; ours is the 118th.
+        let permit = limiter.acquire(MAX).await.unwrap();
+        limiter.release(permit, Some(&headers(200, 82)));
         assert_eq!(
             limiter.status(),
             Some(RateLimitStatus {
@@ -297,11 +355,66 @@ mod tests {
             Duration::from_secs(90)
         );
         assert_eq!(start.elapsed(), Duration::from_secs(7));
-        // Malformed headers are ignored.
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn overlapping_requests_each_hold_a_slot_until_a_window_after_their_answer() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(10));
+        let start = Instant::now();
+        let first = limiter.acquire(MAX).await.unwrap();
+        let second = limiter.acquire(MAX).await.unwrap();
+        // The answers come back in reverse order: the second request's slot is the newest
+        // and moves; the first's is not, so it dies and a new one is taken.
+        tokio::time::advance(Duration::from_secs(3)).await;
+        limiter.release(second, None);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        limiter.release(first, None);
+        let _ = limiter.acquire(MAX).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(13_020));
+        let _ = limiter.acquire(MAX).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(14_020));
+    }
+
+    #[test]
+    fn reads_the_quota_only_from_two_numbers() {
+        let status = |limit, remaining| Some(RateLimitStatus { limit, remaining });
+        assert_eq!(quota(&headers(120, 7)), status(120, 7));
+        let mut spaced = HeaderMap::new();
+        spaced.insert("x-ratelimit-limit", " 120 ".parse().unwrap());
+        spaced.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        assert_eq!(quota(&spaced), status(120, 0));
+        // The first value counts, as with `HeaderMap::get`.
+        let mut repeated = headers(120, 7);
+        repeated.append("x-ratelimit-remaining", "9".parse().unwrap());
+        assert_eq!(quota(&repeated), status(120, 7));
         let mut bad = headers(1, 0);
         bad.insert("x-ratelimit-limit", "many".parse().unwrap());
-        limiter.observe(&bad);
-        assert_eq!(limiter.status().unwrap().limit, 200);
+        assert_eq!(quota(&bad), None);
+        for (text, number) in [
+            ("0", Some(0)),
+            ("4294967295", Some(u32::MAX)),
+            ("\t42 ", Some(42)),
+        ] {
+            assert_eq!(digits(text.as_bytes()), number, "{text:?}");
+        }
+        for text in ["", " ", "4294967296", "-1", "+1", "1e3", "١٢", "12 3"] {
+            assert_eq!(digits(text.as_bytes()), None, "{text:?}");
+        }
+        let mut half = HeaderMap::new();
+        half.insert("x-ratelimit-limit", 120.into());
+        assert_eq!(quota(&half), None);
+        assert_eq!(quota(&HeaderMap::new()), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_request_frees_its_slot_without_touching_the_quota() {
+        let limiter = RateLimiter::new(1, Duration::from_secs(10));
+        let permit = limiter.acquire(MAX).await.unwrap();
+        limiter.release(permit, None);
+        assert_eq!(limiter.status(), None);
+        let start = Instant::now();
+        let _ = limiter.acquire(MAX).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(10_020));
     }
 
     #[tokio::test(start_paused = true)]
@@ -311,7 +424,7 @@ mod tests {
         let permit = limiter.acquire(MAX).await.unwrap();
         // The answer takes 3 s: the server may have counted the request at any moment of them.
         tokio::time::advance(Duration::from_secs(3)).await;
-        limiter.release(permit);
+        limiter.release(permit, None);
         let _ = limiter.acquire(MAX).await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_millis(13_020));
     }

@@ -123,6 +123,11 @@ impl RetryPolicy {
         self
     }
 
+    /// Whether another attempt may follow `retries_done` retries.
+    pub(crate) fn allows_retry(&self, retries_done: u32) -> bool {
+        retries_done < self.max_retries
+    }
+
     /// Sets the base of the exponential backoff.
     pub fn base_delay(mut self, delay: Duration) -> Self {
         self.base_delay = delay;
@@ -203,6 +208,13 @@ pub enum Attempt {
     NoResponse,
 }
 
+impl Attempt {
+    /// Whether the server answered with a 2xx status; [`decide`] never repeats such an attempt.
+    pub fn is_success(self) -> bool {
+        matches!(self, Attempt::Answered { status, .. } if status.is_success())
+    }
+}
+
 /// What to do after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -237,7 +249,7 @@ pub fn decide(
     policy: &RetryPolicy,
     jitter: f64,
 ) -> Decision {
-    if retries_done >= policy.max_retries {
+    if !policy.allows_retry(retries_done) {
         return Decision::Stop;
     }
     let backoff = || {
@@ -412,10 +424,32 @@ mod tests {
     }
 
     #[test]
+    fn a_success_is_never_repeated_so_the_client_need_not_ask() {
+        let p = RetryPolicy::default();
+        for status in [200, 201, 204, 299] {
+            let attempt = answered(status, Some(1));
+            assert!(attempt.is_success());
+            for class in [SAFE, SEND] {
+                assert_eq!(decide(class, attempt, 0, &p, 0.5), Decision::Stop);
+            }
+        }
+        for attempt in [
+            answered(199, None),
+            answered(300, None),
+            answered(429, None),
+            Attempt::NotSent,
+            Attempt::NoResponse,
+        ] {
+            assert!(!attempt.is_success(), "{attempt:?}");
+        }
+    }
+
+    #[test]
     fn stops_after_the_last_retry() {
         let p = RetryPolicy::default();
         assert_ne!(decide(SAFE, Attempt::NotSent, 1, &p, 0.5), Decision::Stop);
         assert_eq!(decide(SAFE, Attempt::NotSent, 2, &p, 0.5), Decision::Stop);
+        assert!(p.allows_retry(1) && !p.allows_retry(2));
         assert_eq!(
             decide(SAFE, Attempt::NotSent, 0, &RetryPolicy::none(), 0.5),
             Decision::Stop

@@ -10,11 +10,11 @@
 //!
 //! Nothing is parsed when no subscriber is interested in the span.
 
-use std::{future::Future, time::Duration};
+use std::future::Future;
 
 #[cfg(feature = "tracing")]
 mod imp {
-    use std::borrow::Cow;
+    use std::{borrow::Cow, time::Duration};
 
     use super::*;
     use serde::Deserialize;
@@ -96,19 +96,24 @@ mod imp {
         }
     }
 
-    pub(crate) async fn instrument<F: Future>(span: &Span, fut: F) -> F::Output {
-        fut.instrument(span.clone()).await
+    /// Runs one attempt inside `span` and records its outcome there.
+    ///
+    /// Without a subscriber interested in the span, the attempt runs bare: no clock reads,
+    /// no span entered on every poll, no header lookups.
+    pub(crate) async fn attempt<F>(span: &Span, fut: F) -> reqwest::Result<reqwest::Response>
+    where
+        F: Future<Output = reqwest::Result<reqwest::Response>>,
+    {
+        if span.is_disabled() {
+            return fut.await;
+        }
+        let started = tokio::time::Instant::now();
+        let result = fut.instrument(span.clone()).await;
+        record_result(span, &result, started.elapsed());
+        result
     }
 
-    pub(crate) fn record_result(
-        span: &Span,
-        result: &reqwest::Result<reqwest::Response>,
-        latency: Duration,
-    ) {
-        // Without a subscriber interested in the span, skip the header lookups.
-        if span.is_disabled() {
-            return;
-        }
+    fn record_result(span: &Span, result: &reqwest::Result<reqwest::Response>, latency: Duration) {
         span.record("latency_ms", latency.as_millis() as u64);
         match result {
             Ok(response) => {
@@ -153,19 +158,15 @@ mod imp {
         Span
     }
 
-    pub(crate) async fn instrument<F: Future>(_span: &Span, fut: F) -> F::Output {
+    pub(crate) async fn attempt<F>(_span: &Span, fut: F) -> reqwest::Result<reqwest::Response>
+    where
+        F: Future<Output = reqwest::Result<reqwest::Response>>,
+    {
         fut.await
-    }
-
-    pub(crate) fn record_result(
-        _span: &Span,
-        _result: &reqwest::Result<reqwest::Response>,
-        _latency: Duration,
-    ) {
     }
 }
 
-pub(crate) use imp::{instrument, record_result, request_span};
+pub(crate) use imp::{attempt, request_span};
 
 #[cfg(all(test, feature = "tracing"))]
 mod tests {

@@ -52,6 +52,38 @@ async fn a_trigger_with_a_filter_is_a_get_with_a_query() {
 }
 
 #[tokio::test]
+async fn an_unset_filter_sends_no_query_and_the_answer_keeps_its_headers() {
+    let server = Recorder::start().await;
+    server.answer(
+        "/triggers/new-message-received",
+        [Canned::json(200, json!([message_item()])).header("x-ratelimit-remaining", "117")],
+    );
+    let messages = server
+        .client(TOKEN)
+        .new_message_received()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages.status().as_u16(), 200);
+    assert_eq!(
+        messages.headers().get("x-ratelimit-remaining").unwrap(),
+        "117"
+    );
+    assert_eq!(
+        messages.headers().get("content-type").unwrap(),
+        "application/json"
+    );
+
+    let request = server.only_request();
+    assert_eq!(request.path, "/api/v1/triggers/new-message-received");
+    assert_eq!(
+        request.query, None,
+        "no `?` for an unset optional parameter"
+    );
+}
+
+#[tokio::test]
 async fn post_actions_send_exactly_the_fields_that_are_set() {
     let server = Recorder::start().await;
     server.answer(
