@@ -56,10 +56,14 @@ fn generate_client(spec: &openapiv3::OpenAPI) -> String {
         trim.queries > 0,
         "progenitor no longer calls RequestBuilder::query"
     );
+    assert_eq!(
+        trim.accept_headers, operations,
+        "every operation answers JSON: progenitor's Accept header changed shape"
+    );
     // progenitor's per-method examples are pseudo-code marked `ignore`; as `text` they stay
     // documentation without counting as ignored doctests.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
-    for gone in ["api-version", "from_response", ".query("] {
+    for gone in ["api-version", "from_response", ".query(", "ACCEPT"] {
         assert!(
             !code.contains(gone),
             "`Trim` left {gone:?} in the generated code"
@@ -77,13 +81,17 @@ fn generate_client(spec: &openapiv3::OpenAPI) -> String {
 /// - `ResponseValue::from_response` becomes `crate::generated::read_json`, which moves the
 ///   response headers into the `ResponseValue` instead of copying them;
 /// - `builder.query(param)` becomes `crate::generated::query(builder, param)`, which leaves
-///   the URL alone when an optional parameter is unset.
+///   the URL alone when an optional parameter is unset;
+/// - `.header(ACCEPT, "application/json")` goes: the client sends it as a default header
+///   (`ClientBuilder::build`), so each request no longer builds a header map for it, and a
+///   request without a body has no header of its own to copy for a retry.
 #[derive(Default)]
 struct Trim {
     api_version_headers: usize,
     header_maps: usize,
     json_reads: usize,
     queries: usize,
+    accept_headers: usize,
 }
 
 impl VisitMut for Trim {
@@ -114,13 +122,20 @@ impl VisitMut for Trim {
 
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         visit_mut::visit_expr_mut(self, expr);
-        if let syn::Expr::MethodCall(call) = expr
-            && call.method == "query"
-            && call.args.len() == 1
-        {
+        let syn::Expr::MethodCall(call) = expr else {
+            return;
+        };
+        if call.method == "query" && call.args.len() == 1 {
             let (builder, param) = (&call.receiver, &call.args[0]);
             *expr = syn::parse_quote!(crate::generated::query(#builder, #param));
             self.queries += 1;
+        } else if call.method == "header"
+            && call.args.len() == 2
+            && is_path(&call.args[0], &["header", "ACCEPT"])
+            && is_static_value(&call.args[1], "application/json")
+        {
+            *expr = (*call.receiver).clone();
+            self.accept_headers += 1;
         }
     }
 
@@ -151,6 +166,18 @@ impl VisitMut for UnusedHeaderMap {
             self.removed += 1;
         }
     }
+}
+
+/// `HeaderValue::from_static(value)`.
+fn is_static_value(expr: &syn::Expr, value: &str) -> bool {
+    let syn::Expr::Call(call) = expr else {
+        return false;
+    };
+    is_path(&call.func, &["HeaderValue", "from_static"])
+        && matches!(
+            call.args.first(),
+            Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) if s.value() == value
+        )
 }
 
 /// `header_map.append(HeaderName::from_static("api-version"), ..);`

@@ -1,7 +1,9 @@
 //! Benchmark 1, client overhead: requests per second through the SDK against raw `reqwest` +
 //! `serde_json` making the same calls to the same loopback server at the same concurrency.
 //!
-//! Run with `cargo bench -p qyvo --bench overhead`. Prints one table.
+//! Run with `cargo bench -p qyvo --bench overhead`. Prints one table; with
+//! `-- --instructions` it also prints the instructions per request that valgrind's callgrind
+//! counts for each client (see [`instructions`]).
 //!
 //! The server is a minimal axum app answering canned bodies (captured once from `qyvo-mock`,
 //! so they are realistic): no state, no locks, no journal, so its per-request cost is routing
@@ -22,9 +24,17 @@
 //! limiter, SDK with limiter; the order rotates every round) and the ratios are medians of
 //! per-round ratios; and next to req/s the table shows the CPU time this process (client and
 //! server) spends per request, read from `/proc/self/task/*/schedstat` on Linux, which other
-//! processes cannot inflate. The CPU ratio raw/SDK is the overhead figure to trust.
+//! processes cannot inflate. The CPU ratio raw/SDK is the overhead figure to trust, in two
+//! forms: the median of per-round ratios, and the ratio of each variant's best round (on a
+//! virtual machine, stolen time still shows up as CPU time, and interference only ever adds
+//! time, so the best round is the closest to a client's own cost).
+//!
+//! Even so, figures move by a few percent between runs on a busy host. Instruction counts do
+//! not: `-- --instructions` runs each client alone under callgrind, twice, and reports the
+//! difference per request (so start-up cancels out) — the same answer on every run.
 
 use std::{
+    process::Command,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -115,6 +125,9 @@ enum Variant {
     Sdk,
     SdkLimited,
 }
+
+const VARIANTS: [Variant; 3] = [Variant::Raw, Variant::Sdk, Variant::SdkLimited];
+const OPS: [Op; 2] = [Op::Trigger, Op::GetContact];
 
 /// Canned bodies captured from the mock.
 struct Bodies {
@@ -273,19 +286,125 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+fn best(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(f64::INFINITY, f64::min)
+}
+
+/// Sends `n` requests of `op`, one at a time, through `variant` (the callgrind subject).
+async fn sequential(variant: Variant, op: Op, n: usize, base: &str) {
+    let client = sdk_client(base, variant == Variant::SdkLimited);
+    for _ in 0..n {
+        match variant {
+            Variant::Raw => op.raw(client.client(), base).await,
+            Variant::Sdk | Variant::SdkLimited => op.sdk(&client).await,
+        }
+    }
+}
+
+/// Instructions per request of each client, counted by callgrind.
+///
+/// Each (operation, client) pair runs in a child process under `valgrind --tool=callgrind`
+/// twice, with [`FEW`] and [`MANY`] sequential requests; the difference of the two totals over
+/// `MANY - FEW` is the cost of one request (client, server and runtime in this process; the
+/// kernel is not counted), with start-up and warm-up cancelled out. Deterministic: the same
+/// binary gives the same counts however busy the machine is.
+fn instructions() {
+    const FEW: usize = 500;
+    const MANY: usize = 1500;
+    let Ok(me) = std::env::current_exe() else {
+        println!("instructions: cannot find this benchmark's executable");
+        return;
+    };
+    let count = |variant: Variant, op: Op, n: usize| -> Option<u64> {
+        let out = std::env::temp_dir().join(format!(
+            "qyvo-overhead-{}-{variant:?}-{op:?}-{n}.callgrind",
+            std::process::id()
+        ));
+        let status = Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out.display()))
+            .arg(&me)
+            .args([
+                "--count",
+                &format!("{variant:?}"),
+                &format!("{op:?}"),
+                &n.to_string(),
+            ])
+            .output()
+            .ok()?
+            .status;
+        let profile = std::fs::read_to_string(&out).ok();
+        let _ = std::fs::remove_file(&out);
+        let total = profile?
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix("totals:")
+                    .or(line.strip_prefix("summary:"))
+            })?
+            .trim()
+            .parse()
+            .ok()?;
+        status.success().then_some(total)
+    };
+    println!(
+        "\ninstructions per request (callgrind; client + server + runtime, {} requests)",
+        MANY - FEW
+    );
+    println!(
+        "{:<26} | {:>8} {:>8} {:>8} | {:>7} {:>7}",
+        "operation", "raw", "sdk", "lim", "sdk", "lim"
+    );
+    for op in OPS {
+        let per_request = VARIANTS.map(|variant| {
+            let (few, many) = (count(variant, op, FEW)?, count(variant, op, MANY)?);
+            Some(many.checked_sub(few)? as f64 / (MANY - FEW) as f64)
+        });
+        let [Some(raw), Some(sdk), Some(lim)] = per_request else {
+            println!("{:<26} | valgrind is not available or failed", op.name());
+            continue;
+        };
+        println!(
+            "{:<26} | {raw:>8.0} {sdk:>8.0} {lim:>8.0} | {:>6.3}x {:>6.3}x",
+            op.name(),
+            raw / sdk,
+            raw / lim
+        );
+    }
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, variant, op, n] = args.as_slice()
+        && flag == "--count"
+    {
+        let variant = VARIANTS
+            .into_iter()
+            .find(|v| format!("{v:?}") == *variant)
+            .expect("a variant");
+        let op = OPS
+            .into_iter()
+            .find(|o| format!("{o:?}") == *op)
+            .expect("an operation");
+        let n = n.parse().expect("a request count");
+        runtime.block_on(async {
+            let base = serve(capture().await).await;
+            sequential(variant, op, n, &base).await;
+        });
+        return;
+    }
     let base = runtime.block_on(async { serve(capture().await).await });
     println!(
         "client overhead: {ROUNDS} interleaved rounds of {} ms per cell; req/s and CPU µs per \
-         request (client + server) are medians, ratios are medians of per-round ratios",
+         request (client + server) are medians; rps and cpu are medians of per-round ratios, \
+         best is the ratio of each variant's best round",
         RUN.as_millis()
     );
     println!(
-        "{:<26} {:>4} | {:>8} {:>8} {:>8} | {:>6} {:>6} {:>6} | {:>7} {:>7} | {:>7} {:>7}",
+        "{:<26} {:>4} | {:>8} {:>8} {:>8} | {:>6} {:>6} {:>6} | {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7}",
         "operation",
         "conc",
         "raw/s",
@@ -295,12 +414,14 @@ fn main() {
         "sdk µs",
         "lim µs",
         "sdk rps",
-        "sdk cpu",
+        "cpu",
+        "best",
         "lim rps",
-        "lim cpu"
+        "cpu",
+        "best"
     );
-    let variants = [Variant::Raw, Variant::Sdk, Variant::SdkLimited];
-    for op in [Op::Trigger, Op::GetContact] {
+    let variants = VARIANTS;
+    for op in OPS {
         for concurrency in CONCURRENCY {
             let mut samples: [Vec<Sample>; 3] = Default::default();
             for round in 0..ROUNDS {
@@ -311,11 +432,11 @@ fn main() {
             }
             let [raw, sdk, lim] = &samples;
             let rps = |s: &[Sample]| median(s.iter().map(|s| s.rps).collect());
+            // CPU µs per request of every round, if this platform measures it.
             let cpu_us = |s: &[Sample]| {
                 s.iter()
                     .map(|s| s.cpu_ns.map(|ns| ns / 1000.0))
                     .collect::<Option<Vec<_>>>()
-                    .map(median)
             };
             let rps_ratio =
                 |s: &[Sample]| median(s.iter().zip(raw).map(|(s, r)| s.rps / r.rps).collect());
@@ -327,24 +448,32 @@ fn main() {
                     .collect::<Option<Vec<_>>>()
                     .map(median)
             };
+            // The same from each variant's best round.
+            let least = |s: &[Sample]| cpu_us(s).map(|us| best(us.into_iter()));
+            let best_ratio = |s: &[Sample]| Some(least(raw)? / least(s)?);
             let show = |v: Option<f64>, digits: usize| {
                 v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
             };
             println!(
-                "{:<26} {:>4} | {:>8.0} {:>8.0} {:>8.0} | {:>6} {:>6} {:>6} | {:>6.3}x {:>6}x | {:>6.3}x {:>6}x",
+                "{:<26} {:>4} | {:>8.0} {:>8.0} {:>8.0} | {:>6} {:>6} {:>6} | {:>6.3}x {:>6}x {:>6}x | {:>6.3}x {:>6}x {:>6}x",
                 op.name(),
                 concurrency,
                 rps(raw),
                 rps(sdk),
                 rps(lim),
-                show(cpu_us(raw), 1),
-                show(cpu_us(sdk), 1),
-                show(cpu_us(lim), 1),
+                show(cpu_us(raw).map(median), 1),
+                show(cpu_us(sdk).map(median), 1),
+                show(cpu_us(lim).map(median), 1),
                 rps_ratio(sdk),
                 show(cpu_ratio(sdk), 3),
+                show(best_ratio(sdk), 3),
                 rps_ratio(lim),
                 show(cpu_ratio(lim), 3),
+                show(best_ratio(lim), 3),
             );
         }
+    }
+    if args.iter().any(|arg| arg == "--instructions") {
+        instructions();
     }
 }

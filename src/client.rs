@@ -276,6 +276,7 @@ impl ClientBuilder {
         let base_url = checked_base_url(&self.base_url)?;
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, self.token.header_value()?);
+        // Every operation answers JSON; `build.rs` drops progenitor's per-request copy.
         headers.insert(
             reqwest::header::ACCEPT,
             HeaderValue::from_static("application/json"),

@@ -392,18 +392,37 @@ mod tests {
         assert_eq!(quota(&bad), None);
         for (text, number) in [
             ("0", Some(0)),
+            ("000", Some(0)),
             ("4294967295", Some(u32::MAX)),
+            ("000004294967295", Some(u32::MAX)),
             ("\t42 ", Some(42)),
         ] {
             assert_eq!(digits(text.as_bytes()), number, "{text:?}");
         }
-        for text in ["", " ", "4294967296", "-1", "+1", "1e3", "١٢", "12 3"] {
+        for text in [
+            "",
+            " ",
+            "4294967296",
+            "99999999999",
+            "-1",
+            "+1",
+            "1e3",
+            "١٢",
+            "12 3",
+        ] {
             assert_eq!(digits(text.as_bytes()), None, "{text:?}");
         }
         let mut half = HeaderMap::new();
         half.insert("x-ratelimit-limit", 120.into());
         assert_eq!(quota(&half), None);
         assert_eq!(quota(&HeaderMap::new()), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digits_reads_what_parse_reads(text in "[ \t]{0,2}0{0,6}[0-9]{0,12}[ \t]{0,2}") {
+            proptest::prop_assert_eq!(digits(text.as_bytes()), text.trim_ascii().parse::<u32>().ok());
+        }
     }
 
     #[tokio::test(start_paused = true)]
