@@ -56,6 +56,9 @@ fn quota(headers: &HeaderMap) -> Option<RateLimitStatus> {
         };
         if number.is_none() {
             *number = Some(digits(value.as_bytes()));
+            if limit.is_some() && remaining.is_some() {
+                break;
+            }
         }
     }
     Some(RateLimitStatus {
