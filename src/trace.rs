@@ -31,6 +31,12 @@ mod imp {
         body: Option<&[u8]>,
         record_body: bool,
     ) -> Span {
+        // No subscriber was ever installed: nothing can record the span, so skip building it
+        // (and the `log` fallback tracing runs for an unrecorded span when its `log` feature is
+        // on, which costs more than the rest of the hook).
+        if !tracing::dispatcher::has_been_set() {
+            return Span::none();
+        }
         let span = tracing::info_span!(
             "qyvo.request",
             operation,
