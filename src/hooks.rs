@@ -72,6 +72,35 @@ impl Runtime {
             budget: RetryBudget::new(),
         }
     }
+
+    /// Books the end of an attempt: frees its limiter slot (re-synchronising the limiter from
+    /// the answer's headers), pauses the limiter on a 429's `Retry-After`, and says what the
+    /// attempt ended in.
+    fn settle(&self, permit: Option<Permit>, result: &reqwest::Result<Response>) -> Attempt {
+        if let (Some(limiter), Some(permit)) = (&self.limiter, permit) {
+            limiter.release(permit, result.as_ref().ok().map(Response::headers));
+        }
+        let response = match result {
+            Ok(response) => response,
+            Err(e) if e.is_connect() => return Attempt::NotSent,
+            Err(_) => return Attempt::NoResponse,
+        };
+        let status = response.status();
+        let headers = response.headers();
+        // Only a failure may be retried after a pause.
+        let retry_after = (!status.is_success() && headers.contains_key(RETRY_AFTER))
+            .then(|| retry::parse_retry_after(headers, SystemTime::now()))
+            .flatten();
+        if let (Some(limiter), Some(wait)) = (&self.limiter, retry_after)
+            && status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        {
+            limiter.pause_for(wait);
+        }
+        Attempt::Answered {
+            status,
+            retry_after,
+        }
+    }
 }
 
 impl ClientHooks<crate::client::Shared> for Client {
@@ -157,37 +186,6 @@ impl ClientHooks<crate::client::Shared> for Client {
             } else {
                 response
             })
-        }
-    }
-}
-
-impl Runtime {
-    /// Books the end of an attempt: frees its limiter slot (re-synchronising the limiter from
-    /// the answer's headers), pauses the limiter on a 429's `Retry-After`, and says what the
-    /// attempt ended in.
-    fn settle(&self, permit: Option<Permit>, result: &reqwest::Result<Response>) -> Attempt {
-        if let (Some(limiter), Some(permit)) = (&self.limiter, permit) {
-            limiter.release(permit, result.as_ref().ok().map(Response::headers));
-        }
-        let response = match result {
-            Ok(response) => response,
-            Err(e) if e.is_connect() => return Attempt::NotSent,
-            Err(_) => return Attempt::NoResponse,
-        };
-        let status = response.status();
-        let headers = response.headers();
-        // Only a failure may be retried after a pause.
-        let retry_after = (!status.is_success() && headers.contains_key(RETRY_AFTER))
-            .then(|| retry::parse_retry_after(headers, SystemTime::now()))
-            .flatten();
-        if let (Some(limiter), Some(wait)) = (&self.limiter, retry_after)
-            && status == reqwest::StatusCode::TOO_MANY_REQUESTS
-        {
-            limiter.pause_for(wait);
-        }
-        Attempt::Answered {
-            status,
-            retry_after,
         }
     }
 }

@@ -8,7 +8,9 @@
 //! bodies only with [`ClientBuilder::trace_request_bodies`](crate::ClientBuilder::trace_request_bodies),
 //! in a `body` field with every phone number masked.
 //!
-//! Nothing is parsed when no subscriber is interested in the span.
+//! Nothing is parsed when no subscriber is interested in the span, and no span is built at all
+//! before a `tracing` subscriber is installed (so tracing's `log` fallback does not see these
+//! spans: install a subscriber, e.g. `tracing-subscriber`, to record them).
 
 use std::future::Future;
 
