@@ -1,6 +1,11 @@
-//! The one seam between hand-written code and the code progenitor generates from `openapi.yaml`.
+//! The generated client: progenitor's [`Client`] and its request builders, built by `build.rs`
+//! from `openapi.yaml` and standing on the runtime.
 //!
-//! Nothing else in the crate includes `OUT_DIR` files; `lib.rs` re-exports what users need.
+//! Nothing else in the crate includes this `OUT_DIR` file; `lib.rs` re-exports what users
+//! need. Each builder's `send()` hands its request to [`crate::runtime::execute`] and fails with
+//! [`crate::Error`] (`build.rs`'s `Route`); the request and response types are in
+//! [`crate::types`]. This module also assembles a [`Client`] from a [`ClientBuilder`]: the one
+//! place where the generated client meets the runtime's configuration.
 
 #![allow(
     missing_docs,
@@ -12,28 +17,24 @@
     rust_2018_idioms
 )]
 
-include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
+use crate::{ClientBuilder, ConfigError, types};
 
-use crate::retry::{Operation, RetryClass};
+include!(concat!(env!("OUT_DIR"), "/client.rs"));
 
-include!(concat!(env!("OUT_DIR"), "/operations.rs"));
-
-/// Reads a JSON response into a [`ResponseValue`]; the generated code calls this where
-/// progenitor wrote `ResponseValue::from_response` (`build.rs` swaps them).
-///
-/// Behaves like progenitor's reader (same errors for a failed read and for a body that does
-/// not decode) but moves the response headers into the value instead of copying them. Not an
-/// `async fn`, which would hold the response twice in its future.
-pub(crate) fn read_json<T: serde::de::DeserializeOwned, E>(
-    mut response: reqwest::Response,
-) -> impl std::future::Future<Output = Result<ResponseValue<T>, Error<E>>> {
-    async move {
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let full = response.bytes().await.map_err(Error::ResponseBodyError)?;
-        let inner =
-            serde_json::from_slice(&full).map_err(|e| Error::InvalidResponsePayload(full, e))?;
-        Ok(ResponseValue::new(inner, status, headers))
+impl ClientBuilder {
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the token cannot be sent in a header, the base URL is invalid or
+    /// insecure (or needs TLS the crate was built without), or the HTTP client cannot be built.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let parts = self.into_parts()?;
+        Ok(Client::new_with_client(
+            &parts.base_url,
+            parts.http,
+            parts.shared,
+        ))
     }
 }
 

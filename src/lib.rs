@@ -1,33 +1,36 @@
 #![doc = include_str!("../README.md")]
 
-pub mod bulk;
-mod client;
+// The layers, bottom up (`docs/architecture.md`); a module imports only from layers below it.
+//
+// Foundations: constants and generated data, no HTTP.
+pub mod catalog;
+pub mod defaults;
+pub mod types;
+// Domain types: phone numbers, templates, contacts; no HTTP.
 pub mod contact;
-mod error;
-pub mod ext;
-mod generated;
-mod hooks;
-mod json_path;
 pub mod phone;
-pub mod poll;
-pub mod ratelimit;
-pub mod retry;
 pub mod template;
-mod trace;
+// Runtime: configuration, the request path, retries, rate limiting, tracing, errors.
+pub mod error;
+mod runtime;
+// The generated client, standing on the runtime.
+mod generated;
+// Conveniences on the client.
+pub mod bulk;
+pub mod ext;
+pub mod poll;
 #[cfg(feature = "webhooks")]
 pub mod webhook;
 
-pub use client::{
-    BASE_URL_ENV, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_TIMEOUT, TOKEN_ENV, USER_AGENT,
-};
-pub use contact::{Metadata, MetadataError, Tag, TagError, Tags};
 pub use error::Error;
-pub use generated::{Client, ClientInfo, ResponseValue, builder, types};
-pub use hooks::DEFAULT_MAX_RESPONSE_BYTES;
-pub use template::{
-    InvalidVariable, ParameterRule, Placeholders, Variables, VariablesError, VariablesJsonError,
-    render_preview,
+pub use generated::{Client, builder};
+pub use progenitor_client::{ClientInfo, ResponseValue};
+/// The HTTP client the SDK is built on, at the version it uses (see
+/// [`ClientBuilder::http_client`]).
+pub use reqwest;
+pub use runtime::{
+    config::{ClientBuilder, ConfigError},
+    ratelimit, retry,
 };
 
 /// Everything a typical caller needs: `use qyvo::prelude::*;`.
@@ -35,4 +38,3 @@ pub mod prelude {
     pub use crate::ext::QyvoClientExt;
     pub use crate::{Client, ClientBuilder, ClientInfo as _, Error};
 }
-pub use phone::{PhoneError, PhoneNumber};

@@ -26,12 +26,6 @@ use std::{
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-/// Qyvo's default quota: 120 requests.
-pub const DEFAULT_LIMIT: u32 = 120;
-
-/// Qyvo's default window: a rolling 60 seconds.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
-
 /// `X-RateLimit-Limit`, parsed once.
 pub(crate) const LIMIT_HEADER: reqwest::header::HeaderName =
     reqwest::header::HeaderName::from_static("x-ratelimit-limit");

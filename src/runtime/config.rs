@@ -1,36 +1,18 @@
-//! Building a configured [`Client`]: token, base URL, timeouts, TLS and user agent.
+//! Building a configured [`Client`](crate::Client): token, base URL, timeouts, TLS, redirects,
+//! the HTTP client's own settings, and the runtime's [`Settings`].
 
-use std::{env, fmt, sync::Arc, time::Duration};
+use std::{env, fmt, time::Duration};
 
 use reqwest::{
     Url,
-    header::{AUTHORIZATION, HeaderMap, HeaderValue},
+    header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue},
     redirect,
 };
 
-use crate::{Client, retry::RetryPolicy};
+use super::{Shared, ratelimit::RateLimiter, retry::RetryPolicy};
+use crate::defaults;
 
-/// The production base URL, `https://www.qyvo.io/api/v1`.
-pub const DEFAULT_BASE_URL: &str = "https://www.qyvo.io/api/v1";
-
-/// How long to wait for a TCP and TLS connection by default: 10 seconds.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long one attempt of a request may take in total by default: 30 seconds.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The environment variable holding the API token.
-pub const TOKEN_ENV: &str = "QYVO_TOKEN";
-
-/// The optional environment variable overriding the base URL.
-pub const BASE_URL_ENV: &str = "QYVO_BASE_URL";
-
-/// The `User-Agent` the SDK sends: `qyvo-rust/<version>`.
-pub const USER_AGENT: &str = concat!("qyvo-rust/", env!("CARGO_PKG_VERSION"));
-
-const MAX_REDIRECTS: usize = 5;
-
-/// A failure to configure a [`Client`].
+/// A failure to configure a [`Client`](crate::Client).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -56,6 +38,12 @@ pub enum ConfigError {
         /// The URL as given.
         url: String,
     },
+    /// The crate was built without a TLS feature (`rustls-ring`, `rustls-aws-lc` or
+    /// `native-tls`), so only a loopback `http` base URL can be used.
+    NoTls {
+        /// The URL as given.
+        url: String,
+    },
     /// The HTTP client could not be built (e.g. TLS initialisation failed).
     Http {
         /// The underlying error.
@@ -72,6 +60,11 @@ impl fmt::Display for ConfigError {
             Self::InsecureBaseUrl { url } => write!(
                 f,
                 "refusing base url {url:?}: only https is allowed, except for loopback hosts"
+            ),
+            Self::NoTls { url } => write!(
+                f,
+                "cannot use base url {url:?}: qyvo was built without a tls feature \
+                 (rustls-ring, rustls-aws-lc or native-tls)"
             ),
             Self::Http { .. } => f.write_str("cannot build the http client"),
         }
@@ -119,41 +112,67 @@ impl Token {
     }
 }
 
-/// State shared by every clone of a [`Client`].
-///
-/// Users never build it: [`ClientBuilder::build`] does.
+/// The runtime's per-client settings.
 #[derive(Debug, Clone)]
-pub struct Shared {
-    pub(crate) runtime: Arc<crate::hooks::Runtime>,
+pub(crate) struct Settings {
+    pub(crate) retry: RetryPolicy,
+    /// `None` turns the proactive limiter off.
+    pub(crate) rate_limit: Option<(u32, Duration)>,
+    pub(crate) max_response_bytes: usize,
+    /// How long conveniences may reuse a template they looked up.
+    pub(crate) template_cache_ttl: Duration,
+    /// Whether request spans carry the (masked) request body.
+    pub(crate) trace_request_bodies: bool,
 }
 
-/// Builds a configured [`Client`].
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            rate_limit: Some((defaults::RATE_LIMIT, defaults::RATE_WINDOW)),
+            max_response_bytes: defaults::MAX_RESPONSE_BYTES,
+            template_cache_ttl: defaults::TEMPLATE_CACHE_TTL,
+            trace_request_bodies: false,
+        }
+    }
+}
+
+/// What a [`Client`](crate::Client) is made of: see `ClientBuilder::build` in the seam.
+pub(crate) struct Parts {
+    pub(crate) base_url: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) shared: Shared,
+}
+
+/// Builds a configured [`Client`](crate::Client).
 ///
 /// The client sends `Authorization: Bearer <token>` (marked sensitive, so it never shows in
 /// `Debug` output), `Accept: application/json` and `User-Agent: qyvo-rust/<version>`, uses TLS
-/// through rustls, and times out after [`DEFAULT_CONNECT_TIMEOUT`] to connect and
-/// [`DEFAULT_TIMEOUT`] per attempt unless told otherwise.
+/// as the crate's features choose, follows redirects only within the base URL's origin, and
+/// times out after [`defaults::CONNECT_TIMEOUT`] to connect and [`defaults::TIMEOUT`] per
+/// attempt unless told otherwise.
 ///
 /// ```
 /// use std::time::Duration;
 ///
-/// use qyvo::ClientInfo as _;
+/// use qyvo::prelude::*;
 ///
 /// # fn main() -> Result<(), qyvo::ConfigError> {
-/// let client = qyvo::ClientBuilder::new("my-token")
+/// let client = ClientBuilder::new("my-token")
 ///     .timeout(Duration::from_secs(10))
 ///     .build()?;
 /// assert_eq!(client.baseurl(), "https://www.qyvo.io/api/v1");
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ClientBuilder {
     token: Token,
     base_url: String,
     connect_timeout: Duration,
     timeout: Duration,
-    runtime: crate::hooks::RuntimeConfig,
+    http: Option<reqwest::ClientBuilder>,
+    pub(crate) settings: Settings,
 }
 
 impl ClientBuilder {
@@ -161,10 +180,11 @@ impl ClientBuilder {
     pub fn new(token: impl Into<String>) -> Self {
         Self {
             token: Token(token.into()),
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            timeout: DEFAULT_TIMEOUT,
-            runtime: crate::hooks::RuntimeConfig::default(),
+            base_url: defaults::BASE_URL.to_owned(),
+            connect_timeout: defaults::CONNECT_TIMEOUT,
+            timeout: defaults::TIMEOUT,
+            http: None,
+            settings: Settings::default(),
         }
     }
 
@@ -178,9 +198,11 @@ impl ClientBuilder {
     }
 
     fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let token = var(TOKEN_ENV).ok_or(ConfigError::MissingEnv { var: TOKEN_ENV })?;
+        let token = var(defaults::TOKEN_ENV).ok_or(ConfigError::MissingEnv {
+            var: defaults::TOKEN_ENV,
+        })?;
         let builder = Self::new(token);
-        Ok(match var(BASE_URL_ENV) {
+        Ok(match var(defaults::BASE_URL_ENV) {
             Some(url) if !url.trim().is_empty() => builder.base_url(url),
             _ => builder,
         })
@@ -195,50 +217,79 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets the connect timeout (default [`DEFAULT_CONNECT_TIMEOUT`]).
+    /// Sets the connect timeout (default [`defaults::CONNECT_TIMEOUT`]).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// Sets the total timeout of one attempt (default [`DEFAULT_TIMEOUT`]).
+    /// Sets the total timeout of one attempt (default [`defaults::TIMEOUT`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// Sets the retry policy (default [`RetryPolicy::default`]); see [`crate::retry`].
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.runtime.retry = policy;
+    /// Builds the HTTP client from `http` instead of a fresh `reqwest::ClientBuilder`: a proxy,
+    /// extra CA roots, pool settings, local address, HTTP/2 choices stay as you set them.
+    ///
+    /// The SDK still sets what it relies on, over anything `http` says about it: the
+    /// `Authorization`, `Accept` and `User-Agent` headers (other default headers stay), the
+    /// timeouts of this builder, the redirect policy and the response-size bound (which is
+    /// not a reqwest setting). `reqwest` is re-exported as [`qyvo::reqwest`](crate::reqwest),
+    /// so the versions match.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = qyvo::reqwest::Client::builder()
+    ///     .pool_idle_timeout(Duration::from_secs(30))
+    ///     .pool_max_idle_per_host(4);
+    /// let client = qyvo::ClientBuilder::new("my-token").http_client(http).build()?;
+    /// # drop(client);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn http_client(mut self, http: reqwest::ClientBuilder) -> Self {
+        self.http = Some(http);
         self
     }
 
-    /// Sets the quota the proactive rate limiter starts from (default 120 requests per rolling
-    /// 60 s, Qyvo's default). The limiter adopts the server's `X-RateLimit-Limit` as soon as it
-    /// sees one; see [`crate::ratelimit`].
+    /// Sets the retry policy (default [`RetryPolicy::default`]); see [`crate::retry`].
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.settings.retry = policy;
+        self
+    }
+
+    /// Sets the quota the proactive rate limiter starts from (default
+    /// [`defaults::RATE_LIMIT`] requests per rolling [`defaults::RATE_WINDOW`], Qyvo's quota).
+    /// The limiter adopts the server's `X-RateLimit-Limit` as soon as it sees one; see
+    /// [`crate::ratelimit`].
     pub fn rate_limit(mut self, limit: u32, window: Duration) -> Self {
-        self.runtime.rate_limit = Some((limit, window));
+        self.settings.rate_limit = Some((limit, window));
         self
     }
 
     /// Turns the proactive rate limiter off: requests go out at once and a 429 is only
     /// retried after the fact.
     pub fn without_rate_limiter(mut self) -> Self {
-        self.runtime.rate_limit = None;
+        self.settings.rate_limit = None;
         self
     }
 
-    /// Sets the largest response body the client reads (default 10 MiB); a larger one fails
-    /// with [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge).
+    /// Sets the largest response body the client reads (default
+    /// [`defaults::MAX_RESPONSE_BYTES`]); a larger one fails with
+    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge).
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
-        self.runtime.max_response_bytes = bytes;
+        self.settings.max_response_bytes = bytes;
         self
     }
 
-    /// Sets how long [`send_template`](crate::prelude::QyvoClientExt::send_template) caches a
-    /// template's placeholders (default 5 minutes); `Duration::ZERO` fetches them every time.
+    /// Sets how long [`send_template`](crate::prelude::QyvoClientExt::send_template) may reuse
+    /// a template's placeholders it looked up (default [`defaults::TEMPLATE_CACHE_TTL`]);
+    /// `Duration::ZERO` looks the template up for every send.
     pub fn template_cache_ttl(mut self, ttl: Duration) -> Self {
-        self.runtime.template_cache_ttl = ttl;
+        self.settings.template_cache_ttl = ttl;
         self
     }
 
@@ -262,45 +313,42 @@ impl ClientBuilder {
     /// # }
     /// ```
     pub fn trace_request_bodies(mut self, on: bool) -> Self {
-        self.runtime.trace_request_bodies = on;
+        self.settings.trace_request_bodies = on;
         self
     }
 
-    /// Builds the client.
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError`] when the token cannot be sent in a header, the base URL is invalid or
-    /// insecure, or the HTTP client cannot be built.
-    pub fn build(self) -> Result<Client, ConfigError> {
-        let base_url = checked_base_url(&self.base_url)?;
+    /// Checks the settings and builds the HTTP client and the runtime state.
+    pub(crate) fn into_parts(self) -> Result<Parts, ConfigError> {
+        let base = checked_base_url(&self.base_url)?;
+        let base_url = base.as_str().trim_end_matches('/').to_owned();
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, self.token.header_value()?);
         // Every operation answers JSON; `build.rs` drops progenitor's per-request copy.
-        headers.insert(
-            reqwest::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
-        let http = reqwest::Client::builder()
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        tls::prepare();
+        let http = self
+            .http
+            .unwrap_or_default()
             .default_headers(headers)
-            .user_agent(USER_AGENT)
+            .user_agent(defaults::USER_AGENT)
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
-            .redirect(redirect_policy())
+            .redirect(redirect_policy(base))
             .build()
             .map_err(|source| ConfigError::Http { source })?;
-        let limiter = self.runtime.rate_limit.map(|(limit, window)| {
-            crate::ratelimit::RateLimiter::shared((&self.token.0, &base_url), limit, window)
+        let limiter = self.settings.rate_limit.map(|(limit, window)| {
+            RateLimiter::shared((&self.token.0, &base_url), limit, window)
         });
-        let shared = Shared {
-            runtime: Arc::new(crate::hooks::Runtime::new(self.runtime, limiter)),
-        };
-        Ok(Client::new_with_client(&base_url, http, shared))
+        Ok(Parts {
+            base_url,
+            http,
+            shared: Shared::new(self.settings, limiter),
+        })
     }
 }
 
-/// Parses and checks a base URL, returning it without a trailing slash.
-fn checked_base_url(raw: &str) -> Result<String, ConfigError> {
+/// Parses and checks a base URL.
+fn checked_base_url(raw: &str) -> Result<Url, ConfigError> {
     let invalid = |reason: String| ConfigError::InvalidBaseUrl {
         url: raw.to_owned(),
         reason,
@@ -316,16 +364,16 @@ fn checked_base_url(raw: &str) -> Result<String, ConfigError> {
         return Err(invalid("it carries credentials".to_owned()));
     }
     match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(ConfigError::InsecureBaseUrl {
-                url: raw.to_owned(),
-            });
-        }
-        other => return Err(invalid(format!("unsupported scheme {other:?}"))),
+        "https" if !tls::AVAILABLE => Err(ConfigError::NoTls {
+            url: raw.to_owned(),
+        }),
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(ConfigError::InsecureBaseUrl {
+            url: raw.to_owned(),
+        }),
+        other => Err(invalid(format!("unsupported scheme {other:?}"))),
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Whether the URL's host is a loopback address or `localhost`.
@@ -341,25 +389,50 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Follows at most five redirects and never downgrades to plain http off loopback.
+/// Follows at most [`defaults::MAX_REDIRECTS`] redirects, and only within the base URL's
+/// origin (scheme, host and port).
 ///
-/// reqwest drops `Authorization` whenever a redirect changes host, port or scheme, so the
-/// token never reaches another host.
-fn redirect_policy() -> redirect::Policy {
-    redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() >= MAX_REDIRECTS {
+/// A redirect elsewhere is not followed: its answer comes back to the runtime, which reports
+/// [`Error::Redirected`](crate::Error::Redirected). A request body (phone numbers, message text)
+/// and the token therefore never leave the origin the client was configured with, whatever the
+/// method and status (a 307 or 308 would re-send the body).
+fn redirect_policy(base: Url) -> redirect::Policy {
+    let origin = base.origin();
+    redirect::Policy::custom(move |attempt| {
+        if attempt.url().origin() != origin {
+            attempt.stop()
+        } else if attempt.previous().len() >= defaults::MAX_REDIRECTS {
             attempt.error("too many redirects")
-        } else if attempt.url().scheme() != "https" && !is_loopback(attempt.url()) {
-            attempt.error("refusing a redirect to a non-https url")
         } else {
             attempt.follow()
         }
     })
 }
 
+/// The TLS backend, chosen by the crate's features.
+mod tls {
+    /// Whether the crate was built with a TLS backend.
+    pub(super) const AVAILABLE: bool = cfg!(any(
+        feature = "rustls-ring",
+        feature = "rustls-aws-lc",
+        feature = "native-tls"
+    ));
+
+    /// With `rustls-ring` alone, installs ring as the process's rustls provider unless one is
+    /// already installed (reqwest's `rustls-no-provider` needs one); otherwise nothing.
+    pub(super) fn prepare() {
+        #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // Another thread may install one first; either provider serves.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::defaults::{BASE_URL, BASE_URL_ENV, TOKEN_ENV};
 
     #[test]
     fn accepts_https_and_loopback_http() {
@@ -379,7 +452,11 @@ mod tests {
                 "http://localhost:3000/api/v1",
             ),
         ] {
-            assert_eq!(checked_base_url(raw).unwrap(), expected, "{raw}");
+            assert_eq!(
+                ClientBuilder::new("t").base_url(raw).into_parts().ok().map(|p| p.base_url).as_deref(),
+                Some(expected),
+                "{raw}"
+            );
         }
     }
 
@@ -451,7 +528,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             progenitor_client::ClientInfo::baseurl(&client),
-            DEFAULT_BASE_URL
+            BASE_URL
         );
     }
 

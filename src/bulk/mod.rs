@@ -4,25 +4,32 @@
 //!
 //! Start one with [`QyvoClientExt::send_template_bulk`].
 //! Every recipient goes through [`send_template`](crate::prelude::QyvoClientExt::send_template),
-//! so phones and variables are checked locally first and the template is fetched once.
+//! so phones and variables are checked locally first and the template is fetched once (while
+//! the client caches it).
 //!
 //! **Never twice.** A phone that appears again in the same batch is reported as
 //! [`Outcome::Duplicate`] and not sent. With a [`BulkJournal`], the intent to send is recorded
-//! *before* each send and the outcome after it; a resumed batch skips every recipient with a
-//! recorded outcome, re-sends only those that certainly were not sent ([`Outcome::NotSent`]),
-//! and reports a recipient whose send began but whose outcome was never recorded (the process
-//! died mid-send) as [`Outcome::OutcomeUnknown`] instead of sending again.
+//! after the local checks (and the template lookup) and *before* the send request, and the
+//! outcome after it; a resumed batch skips every recipient with a recorded outcome, re-sends
+//! only those that certainly were not sent ([`Outcome::NotSent`]), and reports a recipient
+//! whose send began but whose outcome was never recorded (the process died mid-send) as
+//! [`Outcome::OutcomeUnknown`] instead of sending again.
+//!
+//! **Outcomes tell the truth**, by the send's [`Error::acted`]: a send the server may have
+//! acted on (a 5xx, a timeout, an answer that could not be read) is
+//! [`Outcome::OutcomeUnknown`]; one it certainly did not act on is [`Outcome::NotSent`] when
+//! waiting may help (a 429, a refused connection, a failed template lookup) and
+//! [`Outcome::Rejected`] otherwise (a 4xx).
 //!
 //! **Stopping early.** An error that would fail every remaining send (the token is revoked,
 //! the template is missing or not approved, no workspace or WhatsApp number) stops the batch:
 //! recipients not yet started are reported as [`Outcome::NotAttempted`].
 
+mod journal;
+
 use std::{
     collections::HashMap,
-    fmt,
-    fs::{File, OpenOptions},
-    io::{self, BufRead, BufReader, Write},
-    path::{Path, PathBuf},
+    fmt, io,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -30,15 +37,17 @@ use std::{
 };
 
 use futures_util::{StreamExt, stream};
-use serde::{Deserialize, Serialize};
+
+pub use journal::{BulkJournal, FileJournal, JournalStatus};
 
 use crate::{
-    Client, Error, PhoneError, PhoneNumber, Variables, VariablesError, prelude::QyvoClientExt,
+    Client, Error,
+    error::Acted,
+    ext::QyvoClientExt,
+    phone::{PhoneError, PhoneNumber},
+    template::{Variables, VariablesError},
     types,
 };
-
-/// How many sends run at once by default.
-pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// One recipient of a bulk send: a phone number as typed and the template variables.
 #[derive(Clone)]
@@ -86,13 +95,15 @@ pub enum Outcome {
         /// The index of the first occurrence.
         first: usize,
     },
-    /// The server refused this send (a 4xx); nothing was sent.
+    /// The server refused this send (a 4xx), or its template lookup; nothing was sent.
     Rejected(Error),
-    /// The send certainly did not happen (rate limited beyond the retry policy, or the
-    /// connection failed before the request was written); a resumed batch tries again.
+    /// The send certainly did not happen and waiting may help (rate limited beyond the retry
+    /// policy, a connection that failed before the request was written, a failed template
+    /// lookup); a resumed batch tries again.
     NotSent(Error),
-    /// The message may or may not have been sent; it is not retried. The error is `None` when
-    /// a resumed batch found a send that began but never recorded an outcome.
+    /// The message may have been sent, or was sent but its answer could not be read; it is
+    /// never sent again. The error is `None` when a resumed batch found a send that began but
+    /// never recorded an outcome.
     OutcomeUnknown(Option<Error>),
     /// A resumed batch found this recipient's outcome in the journal.
     AlreadyDone(JournalStatus),
@@ -153,104 +164,6 @@ impl BulkReport {
     }
 }
 
-/// A recorded state of one recipient in a [`BulkJournal`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum JournalStatus {
-    /// About to send: recorded before the request.
-    Sending,
-    /// Sent.
-    Sent,
-    /// Refused by the server.
-    Rejected,
-    /// Certainly not sent; a resumed batch tries again.
-    NotSent,
-    /// May have been sent.
-    Unknown,
-}
-
-/// Where a batch records its progress so it can resume; see the module docs.
-///
-/// `record` must be durable when it returns: the batch records [`JournalStatus::Sending`]
-/// before each send and relies on it after a crash.
-pub trait BulkJournal: Send + Sync {
-    /// The last recorded status of every key.
-    fn load(&self) -> io::Result<HashMap<String, JournalStatus>>;
-    /// Records a key's new status.
-    fn record(&self, key: &str, status: JournalStatus) -> io::Result<()>;
-}
-
-/// A [`BulkJournal`] in a JSON Lines file: one appended and synced line per record.
-#[derive(Debug)]
-pub struct FileJournal {
-    path: PathBuf,
-    file: Mutex<File>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Line {
-    key: String,
-    status: JournalStatus,
-}
-
-impl FileJournal {
-    /// Opens (or creates) the journal file.
-    ///
-    /// # Errors
-    ///
-    /// The file cannot be opened for appending.
-    pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
-        let path = path.as_ref().to_owned();
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
-        Ok(Self {
-            path,
-            file: Mutex::new(file),
-        })
-    }
-}
-
-impl BulkJournal for FileJournal {
-    fn load(&self) -> io::Result<HashMap<String, JournalStatus>> {
-        let mut statuses = HashMap::new();
-        for (number, line) in BufReader::new(File::open(&self.path)?).lines().enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            match serde_json::from_str::<Line>(&line) {
-                Ok(Line { key, status }) => {
-                    statuses.insert(key, status);
-                }
-                // A torn last line (a crash mid-write) is a record that never completed.
-                Err(_) if number + 1 == count_lines(&self.path)? => {}
-                Err(e) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("bulk journal line {} is corrupt: {e}", number + 1),
-                    ));
-                }
-            }
-        }
-        Ok(statuses)
-    }
-
-    fn record(&self, key: &str, status: JournalStatus) -> io::Result<()> {
-        let mut line = serde_json::to_string(&Line {
-            key: key.to_owned(),
-            status,
-        })?;
-        line.push('\n');
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.write_all(line.as_bytes())?;
-        file.sync_data()
-    }
-}
-
-fn count_lines(path: &Path) -> io::Result<usize> {
-    Ok(BufReader::new(File::open(path)?).lines().count())
-}
-
 type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
 
 /// A bulk template send being prepared; see
@@ -284,7 +197,7 @@ impl<'a> SendTemplateBulk<'a> {
             template_id,
             recipients,
             language: None,
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: crate::defaults::BULK_CONCURRENCY,
             progress: None,
             journal: None,
         }
@@ -296,8 +209,10 @@ impl<'a> SendTemplateBulk<'a> {
         self
     }
 
-    /// Sets how many sends run at once (default [`DEFAULT_CONCURRENCY`], at least 1). The
-    /// client's rate limiter still paces them.
+    /// Sets how many sends run at once (default [`defaults::BULK_CONCURRENCY`], at least 1).
+    /// The client's rate limiter still paces them.
+    ///
+    /// [`defaults::BULK_CONCURRENCY`]: crate::defaults::BULK_CONCURRENCY
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
@@ -315,12 +230,12 @@ impl<'a> SendTemplateBulk<'a> {
         self
     }
 
-    /// Runs the batch.
+    /// Sends the batch.
     ///
     /// # Errors
     ///
     /// Only when the journal cannot be read or written: per-recipient failures are outcomes.
-    pub async fn run(self) -> Result<BulkReport, io::Error> {
+    pub async fn send(self) -> Result<BulkReport, io::Error> {
         let recorded = match &self.journal {
             Some(journal) => journal.load()?,
             None => HashMap::new(),
@@ -364,19 +279,26 @@ impl<'a> SendTemplateBulk<'a> {
                     Err(outcome) => outcome,
                     Ok(_) if stop.load(Ordering::Acquire) => Outcome::NotAttempted,
                     Ok((phone, variables)) => {
-                        if let Some(journal) = journal {
-                            journal.record(phone.as_str(), JournalStatus::Sending)?;
-                        }
                         let mut send = client.send_template(phone.clone(), template_id, variables);
                         if let Some(language) = language {
                             send = send.language(language);
                         }
-                        let outcome = classify(send.send().await);
+                        let outcome = match send.check().await {
+                            // Nothing was sent: nothing to record.
+                            Err(error) => unsent(error),
+                            Ok(checked) => {
+                                if let Some(journal) = journal {
+                                    journal.record(phone.as_str(), JournalStatus::Sending)?;
+                                }
+                                let outcome = sent(checked.send().await);
+                                if let (Some(journal), Some(status)) = (journal, outcome.status()) {
+                                    journal.record(phone.as_str(), status)?;
+                                }
+                                outcome
+                            }
+                        };
                         if stops_the_batch(&outcome) {
                             stop.store(true, Ordering::Release);
-                        }
-                        if let (Some(journal), Some(status)) = (journal, outcome.status()) {
-                            journal.record(phone.as_str(), status)?;
                         }
                         outcome
                     }
@@ -406,21 +328,26 @@ impl<'a> SendTemplateBulk<'a> {
     }
 }
 
-/// Sorts a send's result into an outcome.
-fn classify(result: Result<types::SentMessage, Error>) -> Outcome {
+/// The outcome of a send request, by what the server may have done.
+fn sent(result: Result<types::SentMessage, Error>) -> Outcome {
     match result {
         Ok(sent) => Outcome::Sent(sent),
-        Err(Error::InvalidPhone(e)) => Outcome::InvalidPhone(e),
-        Err(Error::MissingVariables { missing, .. }) => Outcome::MissingVariables { missing },
-        Err(Error::InvalidVariables(e)) => Outcome::InvalidVariables(e),
-        Err(
-            e
-            @ (Error::RateLimited { .. } | Error::Transport { .. } | Error::InvalidRequest { .. }),
-        ) => Outcome::NotSent(e),
-        Err(e @ (Error::OutcomeUnknown { .. } | Error::Server { .. } | Error::Timeout { .. })) => {
-            Outcome::OutcomeUnknown(Some(e))
-        }
-        Err(e) => Outcome::Rejected(e),
+        Err(error) => match error.acted() {
+            Acted::Yes | Acted::Maybe => Outcome::OutcomeUnknown(Some(error)),
+            Acted::No => unsent(error),
+        },
+    }
+}
+
+/// The outcome of a recipient that was not sent: refused before the send request (a local
+/// check, the template lookup) or by the server.
+fn unsent(error: Error) -> Outcome {
+    match error {
+        Error::InvalidPhone(e) => Outcome::InvalidPhone(e),
+        Error::MissingVariables { missing, .. } => Outcome::MissingVariables { missing },
+        Error::InvalidVariables(e) => Outcome::InvalidVariables(e),
+        e if e.is_transient() => Outcome::NotSent(e),
+        e => Outcome::Rejected(e),
     }
 }
 
@@ -439,64 +366,4 @@ fn stops_the_batch(outcome: &Outcome) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_file_journal_keeps_the_last_status_and_survives_a_torn_line() {
-        let dir = std::env::temp_dir().join(format!("qyvo-bulk-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("journal.jsonl");
-        let _ = std::fs::remove_file(&path);
-        let journal = FileJournal::open(&path).unwrap();
-        journal
-            .record("+14155550123", JournalStatus::Sending)
-            .unwrap();
-        journal.record("+14155550123", JournalStatus::Sent).unwrap();
-        journal
-            .record("+33142764978", JournalStatus::Sending)
-            .unwrap();
-        OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap()
-            .write_all(b"{\"key\":\"+4930")
-            .unwrap();
-        let loaded = FileJournal::open(&path).unwrap().load().unwrap();
-        assert_eq!(loaded["+14155550123"], JournalStatus::Sent);
-        assert_eq!(loaded["+33142764978"], JournalStatus::Sending);
-        assert_eq!(loaded.len(), 2);
-
-        std::fs::write(&path, "garbage\n{\"key\":\"a\",\"status\":\"sent\"}\n").unwrap();
-        let err = FileJournal::open(&path).unwrap().load().unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn classifies_errors_by_what_the_server_did() {
-        let not_sent = classify(Err(Error::RateLimited { retry_after: None }));
-        assert!(matches!(not_sent, Outcome::NotSent(_)));
-        let unknown = classify(Err(Error::Server {
-            status: 502,
-            message: None,
-        }));
-        assert!(matches!(unknown, Outcome::OutcomeUnknown(Some(_))));
-        let rejected = classify(Err(Error::WindowClosed {
-            message: String::new(),
-        }));
-        assert!(matches!(rejected, Outcome::Rejected(_)));
-        assert!(!stops_the_batch(&rejected));
-        assert!(stops_the_batch(&classify(Err(Error::Unauthenticated))));
-        let template_gone = classify(Err(Error::NotFound {
-            what: "template".into(),
-            message: "Template not found".into(),
-        }));
-        assert!(stops_the_batch(&template_gone));
-        let contact_gone = classify(Err(Error::NotFound {
-            what: "contact".into(),
-            message: String::new(),
-        }));
-        assert!(!stops_the_batch(&contact_gone));
-    }
-}
+mod tests;
