@@ -76,7 +76,13 @@ fn generate(spec: &openapiv3::OpenAPI) -> Generated {
     let mut types = split_types(&mut file);
     Tolerate.visit_file_mut(&mut types);
     let client = unparse(&file);
-    for gone in ["api-version", "from_response", ".query(", "ACCEPT", ".exec("] {
+    for gone in [
+        "api-version",
+        "from_response",
+        ".query(",
+        "ACCEPT",
+        ".exec(",
+    ] {
         assert!(
             !client.contains(gone),
             "build.rs left {gone:?} in the generated code"
@@ -208,8 +214,14 @@ impl Route {
             (operations, operations, 2 * operations),
             "progenitor's send() changed shape: update build.rs's `Route`"
         );
-        assert!(self.error_arms >= operations, "every send() has a catch-all error arm");
-        assert_eq!(self.constructors, 2, "progenitor's Client constructors changed");
+        assert!(
+            self.error_arms >= operations,
+            "every send() has a catch-all error arm"
+        );
+        assert_eq!(
+            self.constructors, 2,
+            "progenitor's Client constructors changed"
+        );
     }
 }
 
@@ -243,7 +255,10 @@ impl VisitMut for Route {
         };
         let mut retyped = RetypeError::default();
         retyped.visit_type_mut(output);
-        assert_eq!(retyped.0, 1, "a generated send() returns Result<_, Error<_>>");
+        assert_eq!(
+            retyped.0, 1,
+            "a generated send() returns Result<_, Error<_>>"
+        );
         self.sends += 1;
         self.in_send = true;
         visit_mut::visit_impl_item_fn_mut(self, f);
@@ -361,9 +376,9 @@ impl VisitMut for Tolerate {
         let is_option = matches!(&field.ty, syn::Type::Path(p)
             if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
         if !is_option && field.attrs.iter().any(has_bare_serde_default) {
-            field
-                .attrs
-                .push(syn::parse_quote!(#[serde(deserialize_with = "crate::types::null_as_default")]));
+            field.attrs.push(
+                syn::parse_quote!(#[serde(deserialize_with = "crate::types::null_as_default")]),
+            );
         }
     }
 }

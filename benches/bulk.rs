@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use qyvo::{Variables, bulk::Recipient, prelude::*};
+use qyvo::{bulk::Recipient, prelude::*, template::Variables};
 use qyvo_mock::{MockServer, Operation, seed};
 
 const QUOTA: u32 = 120;
@@ -37,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = client
         .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients)
         .concurrency(16)
-        .run()
+        .send()
         .await?;
     let elapsed = started.elapsed();
 

@@ -1,4 +1,4 @@
-//! Single-threaded normalization throughput of [`qyvo::PhoneNumber`].
+//! Single-threaded normalization throughput of [`qyvo::phone::PhoneNumber`].
 //!
 //! Parses every line of `benches/data/phones.txt` (the same file `benches/phone_bench.py`
 //! feeds to Python's `phonenumbers`), so criterion's elements/s is numbers per second.
@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use qyvo::PhoneNumber;
+use qyvo::phone::PhoneNumber;
 
 /// The shared input file.
 const PHONES: &str = include_str!("data/phones.txt");

@@ -14,10 +14,7 @@ use std::{collections::HashSet, error::Error, time::Duration};
 
 use futures_util::StreamExt as _;
 use qyvo::{
-    poll::{
-        CheckpointStore, FileCheckpointStore, MemoryCheckpointStore, PollEvent, PollOptions,
-        StartFrom,
-    },
+    poll::{CheckpointStore, FileCheckpointStore, MemoryCheckpointStore, PollEvent, StartFrom},
     prelude::*,
 };
 use qyvo_mock::{MockServer, Operation};
@@ -48,12 +45,13 @@ async fn run<S: CheckpointStore>(label: &str, store: S) -> Result<(), Box<dyn Er
         .without_rate_limiter()
         .build()?;
     // The feed starts empty: replaying the current page delivers everything from the start.
-    let options = PollOptions::new()
+    let mut stream = client
+        .poll_messages()
         .interval(Duration::from_millis(1))
         .jitter(0.0)
         .start_from(StartFrom::CurrentPage)
-        .store(store);
-    let mut stream = client.poll_messages(None, options);
+        .store(store)
+        .send();
 
     let started = std::time::Instant::now();
     let mut sent = Vec::with_capacity(TOTAL);

@@ -23,12 +23,12 @@ use crate::template::json_kind;
 /// limit is documented, so none is enforced.
 ///
 /// ```
-/// use qyvo::Tag;
+/// use qyvo::contact::Tag;
 ///
 /// let tag: Tag = "  fr-FR ".parse()?;
 /// assert_eq!(tag.as_str(), "fr-FR");
 /// assert!("vip, beta".parse::<Tag>().is_err());
-/// # Ok::<(), qyvo::TagError>(())
+/// # Ok::<(), qyvo::contact::TagError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -38,8 +38,8 @@ impl Tag {
     /// The tag name.
     ///
     /// ```
-    /// assert_eq!(qyvo::Tag::try_from("vip")?.as_str(), "vip");
-    /// # Ok::<(), qyvo::TagError>(())
+    /// assert_eq!(qyvo::contact::Tag::try_from("vip")?.as_str(), "vip");
+    /// # Ok::<(), qyvo::contact::TagError>(())
     /// ```
     pub fn as_str(&self) -> &str {
         &self.0
@@ -154,13 +154,13 @@ impl std::error::Error for TagError {}
 /// Serde reads and writes a JSON array of strings, the shape responses use.
 ///
 /// ```
-/// use qyvo::Tags;
+/// use qyvo::contact::Tags;
 ///
 /// let tags = Tags::try_from_iter(["vip", "beta-testers", " fr-FR ", "vip"])?;
 /// assert_eq!(tags.to_csv(), "vip, beta-testers, fr-FR");
 /// let field: String = tags.into();
 /// assert_eq!(field, "vip, beta-testers, fr-FR");
-/// # Ok::<(), qyvo::TagError>(())
+/// # Ok::<(), qyvo::contact::TagError>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "Vec<Tag>")]
@@ -170,7 +170,7 @@ impl Tags {
     /// No tags.
     ///
     /// ```
-    /// assert!(qyvo::Tags::new().is_empty());
+    /// assert!(qyvo::contact::Tags::new().is_empty());
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -183,7 +183,7 @@ impl Tags {
     /// The [`TagError`] of the first item that is not a valid tag.
     ///
     /// ```
-    /// use qyvo::{TagError, Tags};
+    /// use qyvo::contact::{TagError, Tags};
     ///
     /// assert_eq!(Tags::try_from_iter(["vip", " "]), Err(TagError::Empty));
     /// assert_eq!(Tags::try_from_iter(vec![String::from("vip")])?.len(), 1);
@@ -203,7 +203,7 @@ impl Tags {
     /// valid tag, so this never fails. `str::parse` does the same.
     ///
     /// ```
-    /// let tags = qyvo::Tags::from_csv(" vip,, beta-testers ,fr-FR,");
+    /// let tags = qyvo::contact::Tags::from_csv(" vip,, beta-testers ,fr-FR,");
     /// assert_eq!(tags.to_csv(), "vip, beta-testers, fr-FR");
     /// ```
     pub fn from_csv(csv: &str) -> Self {
@@ -216,12 +216,12 @@ impl Tags {
     /// Adds a tag at the end; returns `false` (and changes nothing) when it is already there.
     ///
     /// ```
-    /// use qyvo::{Tag, Tags};
+    /// use qyvo::contact::{Tag, Tags};
     ///
     /// let mut tags = Tags::new();
     /// assert!(tags.push(Tag::try_from("vip")?));
     /// assert!(!tags.push(Tag::try_from("vip")?));
-    /// # Ok::<(), qyvo::TagError>(())
+    /// # Ok::<(), qyvo::contact::TagError>(())
     /// ```
     pub fn push(&mut self, tag: Tag) -> bool {
         if self.0.contains(&tag) {
@@ -234,7 +234,7 @@ impl Tags {
     /// Whether the set holds a tag with this exact name.
     ///
     /// ```
-    /// let tags = qyvo::Tags::from_csv("vip, fr-FR");
+    /// let tags = qyvo::contact::Tags::from_csv("vip, fr-FR");
     /// assert!(tags.contains("fr-FR"));
     /// assert!(!tags.contains("fr"));
     /// ```
@@ -245,7 +245,7 @@ impl Tags {
     /// The tags, in insertion order.
     ///
     /// ```
-    /// let tags = qyvo::Tags::from_csv("vip, fr-FR");
+    /// let tags = qyvo::contact::Tags::from_csv("vip, fr-FR");
     /// assert_eq!(tags.as_slice()[1].as_str(), "fr-FR");
     /// ```
     pub fn as_slice(&self) -> &[Tag] {
@@ -255,7 +255,7 @@ impl Tags {
     /// Iterates over the tags, in insertion order.
     ///
     /// ```
-    /// let tags = qyvo::Tags::from_csv("vip,fr-FR");
+    /// let tags = qyvo::contact::Tags::from_csv("vip,fr-FR");
     /// assert_eq!(tags.iter().map(|tag| tag.as_str()).collect::<Vec<_>>(), ["vip", "fr-FR"]);
     /// ```
     pub fn iter(&self) -> std::slice::Iter<'_, Tag> {
@@ -265,7 +265,7 @@ impl Tags {
     /// The number of tags.
     ///
     /// ```
-    /// assert_eq!(qyvo::Tags::from_csv("a, b, a").len(), 2);
+    /// assert_eq!(qyvo::contact::Tags::from_csv("a, b, a").len(), 2);
     /// ```
     pub fn len(&self) -> usize {
         self.0.len()
@@ -274,7 +274,7 @@ impl Tags {
     /// Whether there are no tags.
     ///
     /// ```
-    /// assert!(qyvo::Tags::from_csv("").is_empty());
+    /// assert!(qyvo::contact::Tags::from_csv("").is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -283,9 +283,9 @@ impl Tags {
     /// The comma-separated form the API takes, tags joined by `", "`.
     ///
     /// ```
-    /// let tags = qyvo::Tags::try_from_iter(["vip", "fr-FR"])?;
+    /// let tags = qyvo::contact::Tags::try_from_iter(["vip", "fr-FR"])?;
     /// assert_eq!(tags.to_csv(), "vip, fr-FR");
-    /// # Ok::<(), qyvo::TagError>(())
+    /// # Ok::<(), qyvo::contact::TagError>(())
     /// ```
     pub fn to_csv(&self) -> String {
         self.to_string()
@@ -383,14 +383,14 @@ impl IntoIterator for Tags {
 /// refused there. Converts into the `serde_json::Map` the generated request types hold.
 ///
 /// ```
-/// use qyvo::Metadata;
+/// use qyvo::contact::Metadata;
 /// use serde_json::json;
 ///
 /// let metadata = Metadata::try_from(json!({"shopify_id": "12345", "lifetime_value": 8742.0}))?;
 /// assert_eq!(metadata.serialized_len(), 46);
 /// let map: serde_json::Map<String, serde_json::Value> = metadata.into();
 /// assert_eq!(map["shopify_id"], "12345");
-/// # Ok::<(), qyvo::MetadataError>(())
+/// # Ok::<(), qyvo::contact::MetadataError>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "Map<String, Value>")]
@@ -403,9 +403,9 @@ impl Metadata {
     /// The JSON object.
     ///
     /// ```
-    /// let metadata = qyvo::Metadata::try_from(serde_json::json!({"plan": "pro"}))?;
+    /// let metadata = qyvo::contact::Metadata::try_from(serde_json::json!({"plan": "pro"}))?;
     /// assert_eq!(metadata.as_map()["plan"], "pro");
-    /// # Ok::<(), qyvo::MetadataError>(())
+    /// # Ok::<(), qyvo::contact::MetadataError>(())
     /// ```
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
@@ -414,7 +414,7 @@ impl Metadata {
     /// The size of the compact JSON encoding, in bytes (what `serde_json::to_vec` would give).
     ///
     /// ```
-    /// assert_eq!(qyvo::Metadata::default().serialized_len(), 2);
+    /// assert_eq!(qyvo::contact::Metadata::default().serialized_len(), 2);
     /// ```
     pub fn serialized_len(&self) -> usize {
         json_len(&self.0)

@@ -101,7 +101,7 @@ fn occurrences(body: &str) -> impl Iterator<Item = Occurrence<'_>> {
 /// [module documentation](self) for the exact syntax.
 ///
 /// ```
-/// use qyvo::Placeholders;
+/// use qyvo::template::Placeholders;
 ///
 /// let body = "Hi {{name}}, your order {{ order }} is shipping today. Track it: {{tracking_url}}";
 /// let placeholders: Placeholders = body.parse()?;
@@ -119,7 +119,7 @@ impl Placeholders {
     /// placeholder is listed once, where it first appears.
     ///
     /// ```
-    /// use qyvo::Placeholders;
+    /// use qyvo::template::Placeholders;
     ///
     /// let placeholders = Placeholders::from_body("{{2}} then {{1}}, again {{ 2 }}; {1} {{}} {{a b}}");
     /// assert_eq!(placeholders.as_slice(), ["2", "1"]);
@@ -131,7 +131,7 @@ impl Placeholders {
     /// The names, in order of first appearance.
     ///
     /// ```
-    /// use qyvo::Placeholders;
+    /// use qyvo::template::Placeholders;
     ///
     /// assert_eq!(Placeholders::from_body("Hi {{1}}").as_slice(), ["1"]);
     /// ```
@@ -142,7 +142,7 @@ impl Placeholders {
     /// Iterates over the names, in order of first appearance.
     ///
     /// ```
-    /// use qyvo::Placeholders;
+    /// use qyvo::template::Placeholders;
     ///
     /// let placeholders = Placeholders::from_body("{{a}} {{b}}");
     /// let names: Vec<&str> = placeholders.iter().map(String::as_str).collect();
@@ -155,7 +155,7 @@ impl Placeholders {
     /// The number of distinct placeholders.
     ///
     /// ```
-    /// use qyvo::Placeholders;
+    /// use qyvo::template::Placeholders;
     ///
     /// assert_eq!(Placeholders::from_body("{{1}} {{2}} {{1}}").len(), 2);
     /// ```
@@ -166,7 +166,7 @@ impl Placeholders {
     /// Whether the body has no placeholder (then `variables` may be omitted).
     ///
     /// ```
-    /// use qyvo::Placeholders;
+    /// use qyvo::template::Placeholders;
     ///
     /// assert!(Placeholders::from_body("Thanks for your order!").is_empty());
     /// ```
@@ -177,7 +177,7 @@ impl Placeholders {
     /// Whether `name` is one of the placeholders.
     ///
     /// ```
-    /// use qyvo::Placeholders;
+    /// use qyvo::template::Placeholders;
     ///
     /// assert!(Placeholders::from_body("Hi {{ name }}").contains("name"));
     /// ```
@@ -195,7 +195,7 @@ impl Placeholders {
     /// [`Placeholders::unexpected`] at any time. Values of unexpected keys are not checked.
     ///
     /// ```
-    /// use qyvo::{Placeholders, Variables};
+    /// use qyvo::template::{Placeholders, Variables};
     ///
     /// let placeholders = Placeholders::from_body("Hi {{1}}, your order {{2}} ships today");
     /// let variables: Variables = [("1", "Romain"), ("2", "ORD-1042")].into_iter().collect();
@@ -203,7 +203,7 @@ impl Placeholders {
     ///
     /// let err = placeholders.check(&[("1", "Romain")].into_iter().collect()).unwrap_err();
     /// assert_eq!(err.missing, ["2"]);
-    /// # Ok::<(), qyvo::VariablesError>(())
+    /// # Ok::<(), qyvo::template::VariablesError>(())
     /// ```
     pub fn check(&self, variables: &Variables) -> Result<(), VariablesError> {
         let mut missing = Vec::new();
@@ -242,7 +242,7 @@ impl Placeholders {
     /// next to a missing placeholder is usually a typo.
     ///
     /// ```
-    /// use qyvo::{Placeholders, Variables};
+    /// use qyvo::template::{Placeholders, Variables};
     ///
     /// let placeholders = Placeholders::from_body("Track it: {{tracking_url}}");
     /// let variables: Variables = [("tracking_url", "https://t.example/1"), ("tracking", "x")]
@@ -319,7 +319,7 @@ impl IntoIterator for Placeholders {
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use qyvo::Variables;
+/// use qyvo::template::Variables;
 ///
 /// let variables = Variables::try_from(serde_json::json!({"1": "Romain", "2": "ORD-1042"}))?;
 /// assert_eq!(variables.get("2"), Some("ORD-1042"));
@@ -336,7 +336,7 @@ impl Variables {
     /// An empty set of variables.
     ///
     /// ```
-    /// assert!(qyvo::Variables::new().is_empty());
+    /// assert!(qyvo::template::Variables::new().is_empty());
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -345,7 +345,7 @@ impl Variables {
     /// Sets the value of a placeholder, returning the previous value if there was one.
     ///
     /// ```
-    /// let mut variables = qyvo::Variables::new();
+    /// let mut variables = qyvo::template::Variables::new();
     /// assert_eq!(variables.insert("1", "Romain"), None);
     /// assert_eq!(variables.insert("1", "Ana"), Some("Romain".to_owned()));
     /// ```
@@ -356,7 +356,7 @@ impl Variables {
     /// The value of a placeholder, if set.
     ///
     /// ```
-    /// let variables: qyvo::Variables = [("name", "Romain")].into_iter().collect();
+    /// let variables: qyvo::template::Variables = [("name", "Romain")].into_iter().collect();
     /// assert_eq!(variables.get("name"), Some("Romain"));
     /// assert_eq!(variables.get("order"), None);
     /// ```
@@ -367,7 +367,7 @@ impl Variables {
     /// The keys, in key order.
     ///
     /// ```
-    /// let variables: qyvo::Variables = [("2", "b"), ("1", "a")].into_iter().collect();
+    /// let variables: qyvo::template::Variables = [("2", "b"), ("1", "a")].into_iter().collect();
     /// assert_eq!(variables.keys().collect::<Vec<_>>(), ["1", "2"]);
     /// ```
     pub fn keys(&self) -> impl Iterator<Item = &str> {
@@ -377,7 +377,7 @@ impl Variables {
     /// The key/value pairs, in key order.
     ///
     /// ```
-    /// let variables: qyvo::Variables = [("1", "a")].into_iter().collect();
+    /// let variables: qyvo::template::Variables = [("1", "a")].into_iter().collect();
     /// assert_eq!(variables.iter().collect::<Vec<_>>(), [("1", "a")]);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -389,7 +389,7 @@ impl Variables {
     /// The number of variables.
     ///
     /// ```
-    /// let variables: qyvo::Variables = [("1", "a"), ("2", "b")].into_iter().collect();
+    /// let variables: qyvo::template::Variables = [("1", "a"), ("2", "b")].into_iter().collect();
     /// assert_eq!(variables.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
@@ -399,7 +399,7 @@ impl Variables {
     /// Whether there is no variable.
     ///
     /// ```
-    /// assert!(qyvo::Variables::default().is_empty());
+    /// assert!(qyvo::template::Variables::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -578,7 +578,7 @@ impl ParameterRule {
     /// Whether `value` breaks this rule.
     ///
     /// ```
-    /// use qyvo::ParameterRule;
+    /// use qyvo::template::ParameterRule;
     ///
     /// assert!(ParameterRule::NoLineBreak.is_broken_by("line\nbreak"));
     /// assert!(ParameterRule::AtMostFourConsecutiveSpaces.is_broken_by("a     b"));
@@ -627,7 +627,7 @@ impl fmt::Display for InvalidVariable {
 /// shape and order of the server's answer. Messages name keys only, never values.
 ///
 /// ```
-/// use qyvo::{Placeholders, Variables};
+/// use qyvo::template::{Placeholders, Variables};
 ///
 /// let body = "Hi {{name}}, your order {{order}} is shipping today. Track it: {{tracking_url}}";
 /// let variables: Variables = [("name", "Romain"), ("order", "ORD-1042")].into_iter().collect();
@@ -692,7 +692,7 @@ impl std::error::Error for VariablesError {}
 /// alone (see the [module documentation](self)). Never fails.
 ///
 /// ```
-/// use qyvo::{Variables, render_preview};
+/// use qyvo::template::{Variables, render_preview};
 ///
 /// let variables: Variables = [("1", "Romain")].into_iter().collect();
 /// assert_eq!(

@@ -12,9 +12,10 @@ use std::{
 };
 
 use qyvo::{
-    Error, Variables,
+    Error,
     bulk::{BulkJournal, FileJournal, JournalStatus, Outcome, Progress, Recipient},
     prelude::*,
+    template::Variables,
 };
 use qyvo_mock::{Fault, Injection, MockServer, Operation, seed};
 
@@ -43,7 +44,7 @@ async fn run_journaled(
         .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients)
         .concurrency(1)
         .journal(FileJournal::open(path).unwrap())
-        .run()
+        .send()
         .await
         .unwrap()
 }
@@ -72,7 +73,7 @@ async fn one_outcome_per_recipient_and_duplicates_are_not_sent() {
         .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients)
         .concurrency(3)
         .on_progress(move |p| log.lock().unwrap().push(*p))
-        .run()
+        .send()
         .await
         .unwrap();
 
@@ -209,7 +210,7 @@ async fn an_error_that_fails_every_send_stops_the_batch() {
     let report = client
         .send_template_bulk(seed::SPRING_SALE_TEMPLATE_ID, recipients)
         .concurrency(1)
-        .run()
+        .send()
         .await
         .unwrap();
     assert!(matches!(
@@ -244,7 +245,7 @@ async fn concurrent_sends_share_the_rate_limiter_and_see_no_429() {
     let report = client
         .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients)
         .concurrency(8)
-        .run()
+        .send()
         .await
         .unwrap();
     assert_eq!(report.sent(), 60);

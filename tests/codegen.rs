@@ -1,10 +1,15 @@
-//! The generated client, as a reviewed snapshot: a spec or generator change shows as a diff.
+//! The generated code, as reviewed snapshots: a spec or generator change shows as a diff.
+
+#[test]
+fn generated_types_snapshot() {
+    insta::assert_snapshot!("types", include_str!(concat!(env!("OUT_DIR"), "/types.rs")));
+}
 
 #[test]
 fn generated_client_snapshot() {
     insta::assert_snapshot!(
-        "codegen",
-        include_str!(concat!(env!("OUT_DIR"), "/codegen.rs"))
+        "client",
+        include_str!(concat!(env!("OUT_DIR"), "/client.rs"))
     );
 }
 

@@ -18,7 +18,12 @@ mod e2e;
 use std::{collections::BTreeSet, process::ExitCode, sync::Arc, time::Duration};
 
 use e2e::{E2e, Sent, sent};
-use qyvo::{Client, Error, Placeholders, Tags, Variables, types};
+use qyvo::{
+    Client, Error,
+    contact::Tags,
+    template::{Placeholders, Variables},
+    types,
+};
 use qyvo_mock::{Fault, Operation, seed};
 use serde_json::json;
 
@@ -54,7 +59,7 @@ const NEVER_REPLIED: &str = "+14155550199";
 const UNKNOWN_ID: &str = "01J9ZZZZZZZZZZZZZZZZZZZZZZ";
 
 async fn the_sdk_and_the_mock_know_the_same_operations(_: Arc<E2e>) {
-    let sdk: BTreeSet<_> = qyvo::retry::operations()
+    let sdk: BTreeSet<_> = qyvo::catalog::operations()
         .iter()
         .map(|op| (op.id, op.method.to_owned(), op.path))
         .collect();
@@ -541,7 +546,7 @@ const ERROR_CASES: &[ErrorCase] = &[
             )
         },
         expected: |e| {
-            matches!(e, Error::MissingVariables { expected, missing }
+            matches!(e, Error::MissingVariables { expected, missing, status: Some(422) }
                 if expected == &["1", "2", "3"] && missing == &["2", "3"])
         },
     },

@@ -6,7 +6,7 @@ use futures_util::StreamExt as _;
 use qyvo::{
     poll::{
         CheckpointError, FileCheckpointStore, MemoryCheckpointStore, PAGE_SIZE, PollError,
-        PollEvent, PollOptions, PollStream, StartFrom, TriggerItem,
+        PollEvent, PollStream, StartFrom, TriggerItem,
     },
     prelude::*,
     retry::RetryPolicy,
@@ -38,11 +38,6 @@ fn client_with_token(server: &MockServer, token: &str) -> Client {
 
 fn client(server: &MockServer) -> Client {
     client_with_token(server, server.token())
-}
-
-/// Every 30 s exactly, so the tests can count polls.
-fn options() -> PollOptions {
-    PollOptions::new().jitter(0.0)
 }
 
 type Event<T> = Result<PollEvent<T>, PollError>;
@@ -121,13 +116,17 @@ async fn the_first_poll_starts_from_now_unless_asked_to_replay() {
     let old = replies(&server, &["before 1", "before 2"]);
     let client = client(&server);
 
-    let mut from_now = client.poll_messages(None, options());
+    let mut from_now = client.poll_messages().jitter(0.0).send();
     prime(&mut from_now).await;
     assert_eq!(server.count(Operation::NewMessageReceived), 1);
     let new = replies(&server, &["after"]);
     assert_eq!(take_ids(&mut from_now, 1).await, new);
 
-    let mut replay = client.poll_messages(None, options().start_from(StartFrom::CurrentPage));
+    let mut replay = client
+        .poll_messages()
+        .jitter(0.0)
+        .start_from(StartFrom::CurrentPage)
+        .send();
     let expected: Vec<_> = old.into_iter().chain(new).collect();
     assert_eq!(take_ids(&mut replay, 3).await, expected);
     assert_quiet(&mut replay, 3 * INTERVAL).await;
@@ -136,7 +135,7 @@ async fn the_first_poll_starts_from_now_unless_asked_to_replay() {
 #[tokio::test(start_paused = true)]
 async fn new_replies_come_oldest_first_exactly_once_over_several_polls() {
     let server = server().await;
-    let mut stream = client(&server).poll_messages(None, options());
+    let mut stream = client(&server).poll_messages().jitter(0.0).send();
     prime(&mut stream).await;
     let mut delivered = Vec::new();
     let mut sent = Vec::new();
@@ -154,7 +153,11 @@ async fn new_replies_come_oldest_first_exactly_once_over_several_polls() {
 #[tokio::test(start_paused = true)]
 async fn the_message_type_filter_is_sent_and_honoured() {
     let server = server().await;
-    let mut images = client(&server).poll_messages(Some(MessageTypeFilter::Image), options());
+    let mut images = client(&server)
+        .poll_messages()
+        .message_type(MessageTypeFilter::Image)
+        .jitter(0.0)
+        .send();
     prime(&mut images).await;
     replies(&server, &["just text"]);
     let image = server
@@ -176,7 +179,11 @@ async fn the_message_type_filter_is_sent_and_honoured() {
 async fn campaigns_are_polled_and_replayed_oldest_first() {
     let server = server().await;
     let client = client(&server);
-    let mut replay = client.poll_campaigns(options().start_from(StartFrom::CurrentPage));
+    let mut replay = client
+        .poll_campaigns()
+        .jitter(0.0)
+        .start_from(StartFrom::CurrentPage)
+        .send();
     assert_eq!(
         take_ids(&mut replay, 2).await,
         [
@@ -184,7 +191,7 @@ async fn campaigns_are_polled_and_replayed_oldest_first() {
             seed::SPRING_LAUNCH_CAMPAIGN_ID
         ]
     );
-    let mut campaigns = client.poll_campaigns(options());
+    let mut campaigns = client.poll_campaigns().jitter(0.0).send();
     prime(&mut campaigns).await;
     let first = server.add_campaign(server.token(), "June", 10).unwrap();
     // The mock lists campaigns of one second oldest first; a second apart they are ordered.
@@ -198,8 +205,11 @@ async fn campaigns_are_polled_and_replayed_oldest_first() {
 async fn flow_sessions_are_polled_with_the_flow_filter() {
     let server = server().await;
     let client = client(&server);
-    let mut sessions =
-        client.poll_flow_sessions(Some(seed::CART_RECOVERY_FLOW_ID.to_owned()), options());
+    let mut sessions = client
+        .poll_flow_sessions()
+        .flow_id(seed::CART_RECOVERY_FLOW_ID)
+        .jitter(0.0)
+        .send();
     prime(&mut sessions).await;
     let mut started = Vec::new();
     for (flow, phone) in [
@@ -226,7 +236,7 @@ async fn flow_sessions_are_polled_with_the_flow_filter() {
 async fn sequence_sessions_are_polled() {
     let server = server().await;
     let client = client(&server);
-    let mut sessions = client.poll_sequence_sessions(None, options());
+    let mut sessions = client.poll_sequence_sessions().jitter(0.0).send();
     prime(&mut sessions).await;
     let mut started = Vec::new();
     for (sequence, phone) in [
@@ -249,7 +259,7 @@ async fn sequence_sessions_are_polled() {
 #[tokio::test(start_paused = true)]
 async fn a_burst_larger_than_a_page_yields_a_gap_then_the_newest_page() {
     let server = server().await;
-    let mut stream = client(&server).poll_messages(None, options());
+    let mut stream = client(&server).poll_messages().jitter(0.0).send();
     prime(&mut stream).await;
     let before = replies(&server, &["seen"]);
     assert_eq!(take_ids(&mut stream, 1).await, before);
@@ -271,9 +281,9 @@ async fn a_file_checkpoint_survives_a_restart_without_duplicates() {
     let server = server().await;
     let client = client(&server);
     let dir = TempDir::new("restart");
-    let store = || options().store(FileCheckpointStore::new(dir.file()));
+    let store = || FileCheckpointStore::new(dir.file());
 
-    let mut first = client.poll_messages(None, store());
+    let mut first = client.poll_messages().jitter(0.0).store(store()).send();
     prime(&mut first).await;
     assert!(dir.file().exists(), "the starting point is saved at once");
     let handled = replies(&server, &["one", "two", "three"]);
@@ -286,11 +296,11 @@ async fn a_file_checkpoint_survives_a_restart_without_duplicates() {
     assert_eq!(saved["id"], handled[2].as_str());
 
     let unhandled = replies(&server, &["four", "five"]);
-    let mut second = client.poll_messages(None, store());
+    let mut second = client.poll_messages().jitter(0.0).store(store()).send();
     // Crash right after taking the items, before asking for more: at least once.
     assert_eq!(take_ids(&mut second, 2).await, unhandled);
     drop(second);
-    let mut third = client.poll_messages(None, store());
+    let mut third = client.poll_messages().jitter(0.0).store(store()).send();
     assert_eq!(take_ids(&mut third, 2).await, unhandled);
     assert_quiet(&mut third, 3 * INTERVAL).await;
 }
@@ -300,8 +310,11 @@ async fn a_corrupt_checkpoint_file_is_a_typed_error_that_ends_the_stream() {
     let server = server().await;
     let dir = TempDir::new("corrupt");
     std::fs::write(dir.file(), b"{\"id\": \"01J0").unwrap();
-    let mut stream =
-        client(&server).poll_messages(None, options().store(FileCheckpointStore::new(dir.file())));
+    let mut stream = client(&server)
+        .poll_messages()
+        .jitter(0.0)
+        .store(FileCheckpointStore::new(dir.file()))
+        .send();
     match stream.next().await {
         Some(Err(
             error @ PollError::Checkpoint {
@@ -326,7 +339,11 @@ async fn a_corrupt_checkpoint_file_is_a_typed_error_that_ends_the_stream() {
 async fn transient_failures_back_off_and_lose_nothing() {
     let server = server().await;
     let store = MemoryCheckpointStore::new();
-    let mut stream = client(&server).poll_messages(None, options().store(store.clone()));
+    let mut stream = client(&server)
+        .poll_messages()
+        .jitter(0.0)
+        .store(store.clone())
+        .send();
     prime(&mut stream).await;
     let saved = store.get();
     let sent = replies(&server, &["during", "the outage"]);
@@ -359,7 +376,7 @@ async fn transient_failures_back_off_and_lose_nothing() {
 #[tokio::test(start_paused = true)]
 async fn a_retry_after_longer_than_the_backoff_is_honoured() {
     let server = server().await;
-    let mut stream = client(&server).poll_campaigns(options());
+    let mut stream = client(&server).poll_campaigns().jitter(0.0).send();
     prime(&mut stream).await;
     server.inject(
         Injection::new(Fault::TooManyRequests {
@@ -381,7 +398,10 @@ async fn a_retry_after_longer_than_the_backoff_is_honoured() {
 #[tokio::test(start_paused = true)]
 async fn a_rejected_token_ends_the_stream() {
     let server = server().await;
-    let mut stream = client_with_token(&server, "not-a-token").poll_messages(None, options());
+    let mut stream = client_with_token(&server, "not-a-token")
+        .poll_messages()
+        .jitter(0.0)
+        .send();
     match stream.next().await {
         Some(Err(error @ PollError::Fatal { .. })) => {
             assert!(matches!(
@@ -398,7 +418,7 @@ async fn a_rejected_token_ends_the_stream() {
 #[tokio::test(start_paused = true)]
 async fn dropping_the_stream_stops_polling() {
     let server = server().await;
-    let mut stream = client(&server).poll_messages(None, options());
+    let mut stream = client(&server).poll_messages().jitter(0.0).send();
     // Polls at 0, 30, 60 and 90 s.
     assert_quiet(&mut stream, Duration::from_secs(95)).await;
     assert_eq!(server.count(Operation::NewMessageReceived), 4);
@@ -411,7 +431,7 @@ async fn dropping_the_stream_stops_polling() {
 #[tokio::test(start_paused = true)]
 async fn items_are_unique_across_a_long_run_with_ties() {
     let server = server().await;
-    let mut stream = client(&server).poll_messages(None, options());
+    let mut stream = client(&server).poll_messages().jitter(0.0).send();
     prime(&mut stream).await;
     let mut sent = Vec::new();
     let mut delivered = Vec::new();

@@ -15,10 +15,12 @@ use std::{
 
 use futures_util::StreamExt as _;
 use qyvo::{
-    ConfigError, Error, PhoneNumber, Variables,
+    ConfigError, Error,
     bulk::{Outcome, Recipient},
-    poll::{PollEvent, PollOptions, StartFrom},
+    phone::PhoneNumber,
+    poll::{PollEvent, StartFrom},
     prelude::*,
+    template::Variables,
     webhook::{Verifier, WebhookEvent, WebhookSecret, sign},
 };
 use qyvo_mock::{MockServer, seed};
@@ -91,9 +93,9 @@ async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {
     show("sent", format!("{sent:?}"));
 
     server.contact_reply(TOKEN, PHONE, REPLY).unwrap();
-    let options = PollOptions::new().start_from(StartFrom::CurrentPage);
-    show("poll_options", format!("{options:?}"));
-    let mut replies = client.poll_messages(None, options);
+    let poll = client.poll_messages().start_from(StartFrom::CurrentPage);
+    show("poll", format!("{poll:?}"));
+    let mut replies = poll.send();
     show("poll_stream", format!("{replies:?}"));
     let reply = tokio::time::timeout(Duration::from_secs(10), replies.next())
         .await
@@ -109,7 +111,7 @@ async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {
     }
     drop(replies);
 
-    client.send_text(PHONE, TEXT).await.unwrap();
+    client.send_text(PHONE, TEXT).send().await.unwrap();
     client
         .add_tag()
         .body_map(|b| b.phone(Some(PHONE.to_owned())).tag("followed-up"))
@@ -131,7 +133,7 @@ async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {
         .base_url(server.base_url())
         .build()
         .unwrap();
-    let unauthenticated = Error::from(stranger.me().send().await.unwrap_err());
+    let unauthenticated = stranger.me().send().await.unwrap_err();
     assert!(matches!(unauthenticated, Error::Unauthenticated));
     errors.push(unauthenticated);
     let invalid = client
@@ -142,17 +144,15 @@ async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {
         .unwrap_err();
     assert!(matches!(invalid, Error::Validation { .. }), "{invalid:?}");
     errors.push(invalid);
-    let not_found = Error::from(
-        client
-            .trigger_sequence()
-            .body_map(|b| {
-                b.sequence_id(seed::DRAFT_SEQUENCE_ID)
-                    .phone(Some(PHONE.to_owned()))
-            })
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let not_found = client
+        .trigger_sequence()
+        .body_map(|b| {
+            b.sequence_id(seed::DRAFT_SEQUENCE_ID)
+                .phone(Some(PHONE.to_owned()))
+        })
+        .send()
+        .await
+        .unwrap_err();
     assert!(matches!(not_found, Error::NotFound { .. }), "{not_found:?}");
     errors.push(not_found);
     errors.push(
@@ -166,7 +166,13 @@ async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {
             .await
             .unwrap_err(),
     );
-    errors.push(client.send_text("+1 415 555", TEXT).await.unwrap_err());
+    errors.push(
+        client
+            .send_text("+1 415 555", TEXT)
+            .send()
+            .await
+            .unwrap_err(),
+    );
     let (bad_phone, bad_variables) = (
         client.upsert_contact(format!("{PHONE}x")),
         client.send_template(
@@ -194,7 +200,7 @@ async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {
     show("recipients", format!("{recipients:?}"));
     let bulk = client.send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients);
     show("bulk", format!("{bulk:?}"));
-    let report = bulk.run().await.unwrap();
+    let report = bulk.send().await.unwrap();
     assert_eq!(report.sent(), 2, "{report:?}");
     assert!(matches!(
         report.results[3].outcome,

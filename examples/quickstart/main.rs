@@ -10,7 +10,7 @@ mod story;
 #[tokio::main]
 async fn main() {
     let mut out = std::io::stdout();
-    let result = match std::env::var(qyvo::TOKEN_ENV) {
+    let result = match std::env::var(qyvo::defaults::TOKEN_ENV) {
         Ok(_) => match qyvo::ClientBuilder::from_env().and_then(qyvo::ClientBuilder::build) {
             Ok(client) => story::live_tour(&client, &mut out).await,
             Err(e) => Err(e.into()),

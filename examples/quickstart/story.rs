@@ -5,9 +5,11 @@ use std::{error::Error, io::Write, time::Duration};
 
 use futures_util::StreamExt as _;
 use qyvo::{
-    Client, ClientBuilder, Tag, Variables,
-    poll::{PollEvent, PollOptions, StartFrom},
+    Client, ClientBuilder,
+    contact::Tag,
+    poll::{PollEvent, StartFrom},
     prelude::*,
+    template::Variables,
     types::TemplateStatus,
 };
 use qyvo_mock::{MockServer, seed};
@@ -78,7 +80,7 @@ pub async fn local_story(out: &mut (impl Write + Send)) -> Result<MockServer> {
         ("2", "ORD-1042"),
         ("3", "https://shop.example/track/1042"),
     ]);
-    let preview = qyvo::render_preview(
+    let preview = qyvo::template::render_preview(
         "Hi {{1}}, your order {{2}} is shipping today. Track it: {{3}}",
         &variables,
     );
@@ -118,10 +120,11 @@ pub async fn local_story(out: &mut (impl Write + Send)) -> Result<MockServer> {
     writeln!(out, "   (the local server recorded an inbound message)")?;
 
     step(out, 6, "Poll the reply")?;
-    let options = PollOptions::new()
+    let mut inbox = client
+        .poll_messages()
         .interval(Duration::from_secs(1))
-        .start_from(StartFrom::CurrentPage);
-    let mut inbox = client.poll_messages(None, options);
+        .start_from(StartFrom::CurrentPage)
+        .send();
     if let Some(event) = inbox.next().await
         && let PollEvent::Item(message) = event?
     {
@@ -141,6 +144,7 @@ pub async fn local_story(out: &mut (impl Write + Send)) -> Result<MockServer> {
     step(out, 7, "Answer with free text inside the 24-hour window")?;
     let answer = client
         .send_text(CUSTOMER, "Of course! Reply with the new address.")
+        .send()
         .await?;
     writeln!(out, "   sent {}", answer.id)?;
 

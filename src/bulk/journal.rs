@@ -197,7 +197,10 @@ mod tests {
             let loaded = journal.load().expect("no corrupt line after a repair");
             assert_eq!(loaded["a"], JournalStatus::Sent, "cut at {cut}");
             assert_eq!(loaded["c"], JournalStatus::Sending, "cut at {cut}");
-            assert!(!loaded.contains_key("b"), "cut at {cut}: a torn record is not a record");
+            assert!(
+                !loaded.contains_key("b"),
+                "cut at {cut}: a torn record is not a record"
+            );
         }
     }
 
@@ -216,7 +219,11 @@ mod tests {
         std::fs::write(&path, "garbage\n{\"key\":\"a\",\"status\":\"sent\"}\n").unwrap();
         let err = FileJournal::open(&path).unwrap().load().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        assert!(err.to_string().starts_with("bulk journal line 1 is corrupt"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("bulk journal line 1 is corrupt"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -433,7 +433,12 @@ impl Error {
                 true,
             ),
         };
-        let text = redact(api.error.as_deref().or(api.message.as_deref()).unwrap_or(""));
+        let text = redact(
+            api.error
+                .as_deref()
+                .or(api.message.as_deref())
+                .unwrap_or(""),
+        );
         let message = (!text.is_empty()).then(|| text.clone());
         let lower = text.to_ascii_lowercase();
         let retry_after = || crate::retry::parse_retry_after(headers, std::time::SystemTime::now());

@@ -90,17 +90,35 @@ pub(crate) async fn every_variant() -> Vec<(Error, Acted, bool, bool, Option<u16
     };
     vec![
         (Error::Unauthenticated, No, false, false, Some(401)),
-        (classify(403, json!({"error": "Forbidden."})), No, false, false, Some(403)),
-        (classify(404, json!({"error": "Contact not found"})), No, false, false, Some(404)),
         (
-            classify(422, json!({"message": "Invalid.", "errors": {"phone": ["Required."]}})),
+            classify(403, json!({"error": "Forbidden."})),
+            No,
+            false,
+            false,
+            Some(403),
+        ),
+        (
+            classify(404, json!({"error": "Contact not found"})),
+            No,
+            false,
+            false,
+            Some(404),
+        ),
+        (
+            classify(
+                422,
+                json!({"message": "Invalid.", "errors": {"phone": ["Required."]}}),
+            ),
             No,
             false,
             false,
             Some(422),
         ),
         (
-            classify(422, json!({"error": "x", "expected_placeholders": ["1"], "missing": ["1"]})),
+            classify(
+                422,
+                json!({"error": "x", "expected_placeholders": ["1"], "missing": ["1"]}),
+            ),
             No,
             false,
             false,
@@ -118,17 +136,44 @@ pub(crate) async fn every_variant() -> Vec<(Error, Acted, bool, bool, Option<u16
             None,
         ),
         (
-            classify(422, json!({"error": "Template has no approved translation to send."})),
+            classify(
+                422,
+                json!({"error": "Template has no approved translation to send."}),
+            ),
             No,
             false,
             false,
             Some(422),
         ),
-        (classify(422, json!({"error": "No workspace configured."})), No, false, false, Some(422)),
-        (classify(422, json!({"error": "No WhatsApp account configured"})), No, false, false, Some(422)),
-        (classify(422, json!({"error": "Meta error 131047"})), No, false, false, Some(422)),
+        (
+            classify(422, json!({"error": "No workspace configured."})),
+            No,
+            false,
+            false,
+            Some(422),
+        ),
+        (
+            classify(422, json!({"error": "No WhatsApp account configured"})),
+            No,
+            false,
+            false,
+            Some(422),
+        ),
+        (
+            classify(422, json!({"error": "Meta error 131047"})),
+            No,
+            false,
+            false,
+            Some(422),
+        ),
         (classify(429, json!({})), No, true, true, Some(429)),
-        (classify(409, json!({"error": "Conflict"})), No, false, false, Some(409)),
+        (
+            classify(409, json!({"error": "Conflict"})),
+            No,
+            false,
+            false,
+            Some(409),
+        ),
         (
             Error::Redirected {
                 status: 307,
@@ -139,12 +184,48 @@ pub(crate) async fn every_variant() -> Vec<(Error, Acted, bool, bool, Option<u16
             false,
             Some(307),
         ),
-        (Error::UnexpectedStatus { status: 200 }, Yes, false, false, Some(200)),
-        (Error::UnexpectedStatus { status: 304 }, Maybe, false, false, Some(304)),
+        (
+            Error::UnexpectedStatus { status: 200 },
+            Yes,
+            false,
+            false,
+            Some(200),
+        ),
+        (
+            Error::UnexpectedStatus { status: 304 },
+            Maybe,
+            false,
+            false,
+            Some(304),
+        ),
         (server(), Maybe, true, true, Some(503)),
-        (Error::Transport { source: transport::refused().await }, No, true, true, None),
-        (Error::Transport { source: transport::dropped().await }, Maybe, true, true, None),
-        (Error::Timeout { source: transport::timed_out().await }, Maybe, true, true, None),
+        (
+            Error::Transport {
+                source: transport::refused().await,
+            },
+            No,
+            true,
+            true,
+            None,
+        ),
+        (
+            Error::Transport {
+                source: transport::dropped().await,
+            },
+            Maybe,
+            true,
+            true,
+            None,
+        ),
+        (
+            Error::Timeout {
+                source: transport::timed_out().await,
+            },
+            Maybe,
+            true,
+            true,
+            None,
+        ),
         (
             Error::OutcomeUnknown {
                 operation: "send_text_message",
@@ -175,7 +256,13 @@ pub(crate) async fn every_variant() -> Vec<(Error, Acted, bool, bool, Option<u16
             false,
             None,
         ),
-        (Error::from(Tag::try_from("a,b").unwrap_err()), No, false, false, None),
+        (
+            Error::from(Tag::try_from("a,b").unwrap_err()),
+            No,
+            false,
+            false,
+            None,
+        ),
         (
             Error::from(Metadata::try_from(json!([1])).unwrap_err()),
             No,
@@ -199,26 +286,44 @@ async fn every_variant_answers_the_three_questions_as_the_table_says() {
         assert!(!retryable || *transient, "{error:?}");
         let text = error.to_string();
         assert!(!text.ends_with('.'), "{text}");
-        assert_eq!(text.chars().next().map(char::is_lowercase), Some(true), "{text}");
+        assert_eq!(
+            text.chars().next().map(char::is_lowercase),
+            Some(true),
+            "{text}"
+        );
     }
     // Every variant is in the table (ResponseTooLarge is made by a real oversized body in
     // tests/faults.rs).
     let names: std::collections::BTreeSet<_> = cases
         .iter()
-        .map(|(e, ..)| format!("{e:?}").split([' ', '(', '{']).next().unwrap().to_owned())
+        .map(|(e, ..)| {
+            format!("{e:?}")
+                .split([' ', '(', '{'])
+                .next()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(names.len(), 23, "{names:?}");
 }
 
 #[tokio::test]
 async fn a_send_that_may_have_acted_is_outcome_unknown_and_one_that_did_not_is_not() {
-    let maybe = Error::from_transport(transport::dropped().await, "send_text_message", RetryClass::Send);
+    let maybe = Error::from_transport(
+        transport::dropped().await,
+        "send_text_message",
+        RetryClass::Send,
+    );
     assert!(
         matches!(&maybe, Error::OutcomeUnknown { operation: "send_text_message", cause } if matches!(**cause, Error::Transport { .. })),
         "{maybe:?}"
     );
     assert!(!maybe.is_retryable());
-    let refused = Error::from_transport(transport::refused().await, "send_text_message", RetryClass::Send);
+    let refused = Error::from_transport(
+        transport::refused().await,
+        "send_text_message",
+        RetryClass::Send,
+    );
     assert!(matches!(refused, Error::Transport { .. }), "{refused:?}");
     assert!(refused.is_retryable());
     let safe = Error::from_transport(transport::dropped().await, "get_contact", RetryClass::Safe);
@@ -321,7 +426,14 @@ fn a_non_json_error_body_keeps_its_status_and_excerpt() {
         &HeaderMap::new(),
         Body::Text(String::new()),
     );
-    assert!(matches!(e, Error::Server { status: 502, message: None, .. }));
+    assert!(matches!(
+        e,
+        Error::Server {
+            status: 502,
+            message: None,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -335,8 +447,14 @@ fn an_undeclared_success_is_unexpected_and_a_redirect_names_its_location() {
     }
     let mut headers = HeaderMap::new();
     headers.insert("location", "https://evil.example/x".parse().unwrap());
-    let e = Error::classify_answer(StatusCode::TEMPORARY_REDIRECT, &headers, Body::Text(String::new()));
-    assert!(matches!(&e, Error::Redirected { status: 307, location } if location == "https://evil.example/x"));
+    let e = Error::classify_answer(
+        StatusCode::TEMPORARY_REDIRECT,
+        &headers,
+        Body::Text(String::new()),
+    );
+    assert!(
+        matches!(&e, Error::Redirected { status: 307, location } if location == "https://evil.example/x")
+    );
     assert_eq!(
         e.to_string(),
         "refused a redirect (307) to another origin: https://evil.example/x"
@@ -347,7 +465,10 @@ fn an_undeclared_success_is_unexpected_and_a_redirect_names_its_location() {
 fn reads_retry_after_on_429_and_5xx() {
     let mut headers = HeaderMap::new();
     headers.insert("retry-after", "23".parse().unwrap());
-    for status in [StatusCode::TOO_MANY_REQUESTS, StatusCode::SERVICE_UNAVAILABLE] {
+    for status in [
+        StatusCode::TOO_MANY_REQUESTS,
+        StatusCode::SERVICE_UNAVAILABLE,
+    ] {
         let e = Error::classify_answer(status, &headers, Body::Json(ApiError::default()));
         assert_eq!(e.retry_after(), Some(Duration::from_secs(23)), "{e:?}");
     }
@@ -361,7 +482,10 @@ fn reads_retry_after_on_429_and_5xx() {
 fn a_decode_error_names_its_path_and_never_shows_the_body_or_its_values() {
     let body = r#"{"id": "01J", "phone": "+14155550123", "name": "Romain Dupont", "tags": 7}"#;
     let e = decode_error(body);
-    assert!(matches!(&e, Error::Decode { path, .. } if path == "$.tags"), "{e:?}");
+    assert!(
+        matches!(&e, Error::Decode { path, .. } if path == "$.tags"),
+        "{e:?}"
+    );
     assert_eq!(e.raw_body(), Some(body));
     for shown in [format!("{e}"), format!("{e:?}"), format!("{e:#?}")] {
         for secret in ["+14155550123", "Romain", "4155550123"] {
@@ -369,12 +493,23 @@ fn a_decode_error_names_its_path_and_never_shows_the_body_or_its_values() {
         }
     }
     let e = decode_error(r#""01J""#);
-    assert!(matches!(&e, Error::Decode { path, .. } if path == "$"), "{e:?}");
-    let e = decode::<Vec<crate::types::Contact>>(br#"[{"id": "a", "phone": "+1"}, {"id": 2, "phone": "Romain"}]"#)
-        .unwrap_err();
-    assert!(matches!(&e, Error::Decode { path, .. } if path == "$[1].id"), "{e:?}");
+    assert!(
+        matches!(&e, Error::Decode { path, .. } if path == "$"),
+        "{e:?}"
+    );
+    let e = decode::<Vec<crate::types::Contact>>(
+        br#"[{"id": "a", "phone": "+1"}, {"id": 2, "phone": "Romain"}]"#,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, Error::Decode { path, .. } if path == "$[1].id"),
+        "{e:?}"
+    );
     let source = std::error::Error::source(&e).unwrap().to_string();
-    assert!(source.starts_with("invalid type: integer `…`, expected a string"), "{source}");
+    assert!(
+        source.starts_with("invalid type: integer `…`, expected a string"),
+        "{source}"
+    );
 }
 
 #[test]
@@ -387,21 +522,30 @@ fn quoted_values_are_left_out_of_decode_messages() {
         without_quoted_values("invalid value: integer `14155550123`, expected u8"),
         "invalid value: integer `…`, expected u8"
     );
-    assert_eq!(without_quoted_values(r#"unterminated "abc"#), r#"unterminated "…"#);
+    assert_eq!(
+        without_quoted_values(r#"unterminated "abc"#),
+        r#"unterminated "…"#
+    );
 }
 
 #[test]
 fn phone_numbers_in_server_messages_are_masked() {
     let e = classify(404, json!({"error": "Contact +1 415 555 0123 not found."}));
     let shown = format!("{e} {e:?}");
-    assert!(!shown.contains("555 0123") && !shown.contains("4155550123"), "{shown}");
+    assert!(
+        !shown.contains("555 0123") && !shown.contains("4155550123"),
+        "{shown}"
+    );
     let e = classify(
         422,
         json!({"message": "Invalid.", "errors": {"phone": ["+33142764978 is taken."]}}),
     );
     assert!(!format!("{e:?}").contains("33142764978"));
     // Short numbers (counts, codes, statuses) stay.
-    assert_eq!(redact("Meta error 131047 after 3 tries"), "Meta error 131047 after 3 tries");
+    assert_eq!(
+        redact("Meta error 131047 after 3 tries"),
+        "Meta error 131047 after 3 tries"
+    );
     assert_eq!(redact("call +1 415 555 0123."), "call +1415*****23.");
 }
 

@@ -84,7 +84,9 @@ impl<'a> SendTemplate<'a> {
     /// ```
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: FnOnce(types::builder::SendTemplateMessageRequest) -> types::builder::SendTemplateMessageRequest,
+        F: FnOnce(
+            types::builder::SendTemplateMessageRequest,
+        ) -> types::builder::SendTemplateMessageRequest,
     {
         self.request = self.request.body_map(f);
         self

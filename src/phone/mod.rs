@@ -60,7 +60,7 @@ mod tests;
 /// # Example
 ///
 /// ```
-/// use qyvo::PhoneNumber;
+/// use qyvo::phone::PhoneNumber;
 ///
 /// let phone: PhoneNumber = "+44 (0)20 7946 0958".parse()?;
 /// assert_eq!(phone.as_str(), "+442079460958");
@@ -69,7 +69,7 @@ mod tests;
 ///
 /// let berlin = PhoneNumber::parse_with_region("030 12345678", "de")?;
 /// assert_eq!(berlin.to_string(), "+493012345678");
-/// # Ok::<(), qyvo::PhoneError>(())
+/// # Ok::<(), qyvo::phone::PhoneError>(())
 /// ```
 ///
 /// [`parse_with_region`]: PhoneNumber::parse_with_region
@@ -97,13 +97,13 @@ impl PhoneNumber {
     /// # Example
     ///
     /// ```
-    /// use qyvo::PhoneNumber;
+    /// use qyvo::phone::PhoneNumber;
     ///
     /// assert_eq!(PhoneNumber::parse_with_region("030 12345678", "DE")?.as_str(), "+493012345678");
     /// assert_eq!(PhoneNumber::parse_with_region("011 33 1 42 76 49 78", "us")?.as_str(), "+33142764978");
     /// assert_eq!(PhoneNumber::parse_with_region("(415) 555-0123", "US")?.as_str(), "+14155550123");
     /// assert!(PhoneNumber::parse_with_region("030 12345678", "XX").is_err());
-    /// # Ok::<(), qyvo::PhoneError>(())
+    /// # Ok::<(), qyvo::phone::PhoneError>(())
     /// ```
     pub fn parse_with_region(input: &str, region: &str) -> Result<Self, PhoneError> {
         Self::parse_inner(input, Some(region_from_code(region)?))
@@ -124,12 +124,12 @@ impl PhoneNumber {
     /// # Example
     ///
     /// ```
-    /// use qyvo::PhoneNumber;
+    /// use qyvo::phone::PhoneNumber;
     ///
     /// let phone = PhoneNumber::from_whatsapp_id("14155550123")?;
     /// assert_eq!(phone.as_str(), "+14155550123");
     /// assert!(PhoneNumber::from_whatsapp_id("+14155550123").is_err());
-    /// # Ok::<(), qyvo::PhoneError>(())
+    /// # Ok::<(), qyvo::phone::PhoneError>(())
     /// ```
     pub fn from_whatsapp_id(id: &str) -> Result<Self, PhoneError> {
         if id.is_empty() {
@@ -149,9 +149,9 @@ impl PhoneNumber {
     /// # Example
     ///
     /// ```
-    /// let phone: qyvo::PhoneNumber = "+1 415-555-0123".parse()?;
+    /// let phone: qyvo::phone::PhoneNumber = "+1 415-555-0123".parse()?;
     /// assert_eq!(phone.as_str(), "+14155550123");
-    /// # Ok::<(), qyvo::PhoneError>(())
+    /// # Ok::<(), qyvo::phone::PhoneError>(())
     /// ```
     pub fn as_str(&self) -> &str {
         &self.e164
@@ -162,9 +162,9 @@ impl PhoneNumber {
     /// # Example
     ///
     /// ```
-    /// let phone: qyvo::PhoneNumber = "+49 30 12345678".parse()?;
+    /// let phone: qyvo::phone::PhoneNumber = "+49 30 12345678".parse()?;
     /// assert_eq!(phone.country_code(), 49);
-    /// # Ok::<(), qyvo::PhoneError>(())
+    /// # Ok::<(), qyvo::phone::PhoneError>(())
     /// ```
     pub fn country_code(&self) -> u16 {
         self.country_code
@@ -178,11 +178,11 @@ impl PhoneNumber {
     /// # Example
     ///
     /// ```
-    /// let phone: qyvo::PhoneNumber = "+49 30 12345678".parse()?;
+    /// let phone: qyvo::phone::PhoneNumber = "+49 30 12345678".parse()?;
     /// assert_eq!(phone.national_number(), "3012345678");
-    /// let rome: qyvo::PhoneNumber = "+39 06 6982 0000".parse()?;
+    /// let rome: qyvo::phone::PhoneNumber = "+39 06 6982 0000".parse()?;
     /// assert_eq!(rome.national_number(), "0669820000");
-    /// # Ok::<(), qyvo::PhoneError>(())
+    /// # Ok::<(), qyvo::phone::PhoneError>(())
     /// ```
     pub fn national_number(&self) -> &str {
         let code_digits = match self.country_code {
@@ -201,9 +201,9 @@ impl PhoneNumber {
     /// # Example
     ///
     /// ```
-    /// let phone: qyvo::PhoneNumber = "+14155550123".parse()?;
+    /// let phone: qyvo::phone::PhoneNumber = "+14155550123".parse()?;
     /// assert_eq!(phone.masked().to_string(), "+1415*****23");
-    /// # Ok::<(), qyvo::PhoneError>(())
+    /// # Ok::<(), qyvo::phone::PhoneError>(())
     /// ```
     pub fn masked(&self) -> impl fmt::Display + '_ {
         Masked(&self.e164)
@@ -348,7 +348,7 @@ fn region_from_code(code: &str) -> Result<Region, PhoneError> {
 /// # Example
 ///
 /// ```
-/// use qyvo::{PhoneError, PhoneNumber};
+/// use qyvo::phone::{PhoneError, PhoneNumber};
 ///
 /// let phone: PhoneNumber = "+33 1 42 76 49 78".parse()?;
 /// assert_eq!(phone.as_str(), "+33142764978");
@@ -520,7 +520,7 @@ fn write_stars(f: &mut fmt::Formatter<'_>, count: usize) -> fmt::Result {
 /// # Example
 ///
 /// ```
-/// use qyvo::{PhoneError, PhoneNumber};
+/// use qyvo::phone::{PhoneError, PhoneNumber};
 ///
 /// let err = "+1 415 555".parse::<PhoneNumber>().unwrap_err();
 /// assert_eq!(err, PhoneError::TooShort);
@@ -610,7 +610,7 @@ impl std::error::Error for PhoneError {}
 /// # Example
 ///
 /// ```
-/// use qyvo::{PhoneError, PhoneNumber};
+/// use qyvo::phone::{PhoneError, PhoneNumber};
 ///
 /// fn recipient<P>(to: P) -> Result<PhoneNumber, PhoneError>
 /// where

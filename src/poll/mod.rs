@@ -1,4 +1,4 @@
-//! Trigger pollers: a [`Stream`] of the new items of each of Qyvo's four triggers.
+//! Trigger pollers: a [`Stream`](futures_core::Stream) of the new items of each of Qyvo's four triggers.
 //!
 //! Qyvo has no webhooks for integrations to subscribe to programmatically; its triggers
 //! (`new_message_received`, `new_campaign_sent`, `new_flow_triggered`,
@@ -199,7 +199,10 @@ impl sealed::Trigger for types::InboundMessage {
 impl sealed::Trigger for types::Campaign {
     type Filter = ();
 
-    async fn fetch<'a>(client: &'a Client, _: Option<&'a Self::Filter>) -> Result<Vec<Self>, Error> {
+    async fn fetch<'a>(
+        client: &'a Client,
+        _: Option<&'a Self::Filter>,
+    ) -> Result<Vec<Self>, Error> {
         Ok(client.new_campaign_sent().send().await?.into_inner())
     }
 }

@@ -120,7 +120,7 @@ pub struct MemoryCheckpointStore {
 }
 
 impl MemoryCheckpointStore {
-    /// An empty store: the poller starts as [`PollOptions::start_from`] says.
+    /// An empty store: the poller starts as [`Poll::start_from`](super::Poll::start_from) says.
     pub fn new() -> Self {
         Self::default()
     }

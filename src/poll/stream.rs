@@ -118,7 +118,7 @@ impl std::error::Error for PollError {
 /// a fatal error.
 ///
 /// Built by the [`QyvoClientExt`](crate::prelude::QyvoClientExt) `poll_*` methods; see the
-/// [module documentation](self). Read it with `futures_util::StreamExt::next`.
+/// [module documentation](crate::poll). Read it with `futures_util::StreamExt::next`.
 ///
 /// ```no_run
 /// use futures_util::StreamExt as _;

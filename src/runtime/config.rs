@@ -336,9 +336,10 @@ impl ClientBuilder {
             .redirect(redirect_policy(base))
             .build()
             .map_err(|source| ConfigError::Http { source })?;
-        let limiter = self.settings.rate_limit.map(|(limit, window)| {
-            RateLimiter::shared((&self.token.0, &base_url), limit, window)
-        });
+        let limiter = self
+            .settings
+            .rate_limit
+            .map(|(limit, window)| RateLimiter::shared((&self.token.0, &base_url), limit, window));
         Ok(Parts {
             base_url,
             http,
@@ -453,7 +454,12 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                ClientBuilder::new("t").base_url(raw).into_parts().ok().map(|p| p.base_url).as_deref(),
+                ClientBuilder::new("t")
+                    .base_url(raw)
+                    .into_parts()
+                    .ok()
+                    .map(|p| p.base_url)
+                    .as_deref(),
                 Some(expected),
                 "{raw}"
             );
@@ -526,10 +532,7 @@ mod tests {
             .unwrap()
             .build()
             .unwrap();
-        assert_eq!(
-            progenitor_client::ClientInfo::baseurl(&client),
-            BASE_URL
-        );
+        assert_eq!(progenitor_client::ClientInfo::baseurl(&client), BASE_URL);
     }
 
     #[test]

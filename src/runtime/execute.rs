@@ -104,14 +104,24 @@ pub(crate) fn execute<'a>(
                     }
                     // Only a failed attempt needs the operation's class.
                     Ok(response) => {
-                        Box::pin(read_error(response, max, operation, catalog::retry_class(operation))).await
+                        Box::pin(read_error(
+                            response,
+                            max,
+                            operation,
+                            catalog::retry_class(operation),
+                        ))
+                        .await
                     }
                     Err(source) => {
                         Error::from_transport(source, operation, catalog::retry_class(operation))
                     }
                 };
-                if let (Some(limiter), Error::RateLimited { retry_after: Some(wait) }) =
-                    (shared.limiter(), &error)
+                if let (
+                    Some(limiter),
+                    Error::RateLimited {
+                        retry_after: Some(wait),
+                    },
+                ) = (shared.limiter(), &error)
                 {
                     limiter.pause_for(*wait);
                 }
@@ -390,7 +400,9 @@ mod tests {
         assert!(salvaged.errors.is_empty());
         assert_eq!(api_error(b"{\"error\": \"cut"), ApiError::default());
         assert_eq!(
-            api_error(br#"{"error": "Contact not found", "extra": 1}"#).error.as_deref(),
+            api_error(br#"{"error": "Contact not found", "extra": 1}"#)
+                .error
+                .as_deref(),
             Some("Contact not found")
         );
     }
@@ -399,7 +411,10 @@ mod tests {
     fn json_is_told_by_its_media_type() {
         let with = |value: &'static str| {
             let mut headers = reqwest::header::HeaderMap::new();
-            headers.insert(CONTENT_TYPE, reqwest::header::HeaderValue::from_static(value));
+            headers.insert(
+                CONTENT_TYPE,
+                reqwest::header::HeaderValue::from_static(value),
+            );
             headers
         };
         assert!(is_json(&with("application/json")));

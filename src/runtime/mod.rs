@@ -70,11 +70,7 @@ impl Shared {
     /// Conveniences keep their per-client state here (the template cache, say), so that the
     /// runtime holds it without knowing its type.
     pub(crate) fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
-        let mut extensions = self
-            .0
-            .extensions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut extensions = self.0.extensions.lock().unwrap_or_else(|e| e.into_inner());
         let value = extensions
             .entry(TypeId::of::<T>())
             .or_insert_with(|| Arc::new(T::default()))

@@ -286,10 +286,7 @@ mod tests {
             (server(503, Some(1)), after(1)),
             (unknown, Decision::Stop),
             (Error::Unauthenticated, Decision::Stop),
-            (
-                Error::UnexpectedStatus { status: 200 },
-                Decision::Stop,
-            ),
+            (Error::UnexpectedStatus { status: 200 }, Decision::Stop),
             (
                 Error::Rejected {
                     status: 409,
