@@ -1,10 +1,10 @@
 //! Bulk template sends against the local Qyvo server: one outcome per recipient, nobody
+//! messaged twice, resumption from a journal, pacing under the shared rate limiter.
 
 #![allow(
     clippy::unwrap_used,
     reason = "test helpers outside #[test] functions fail loudly"
 )]
-//! messaged twice, resumption from a journal, pacing under the shared rate limiter.
 
 use std::{
     sync::{Arc, Mutex},
@@ -262,4 +262,47 @@ async fn concurrent_sends_share_the_rate_limiter_and_see_no_429() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// A process that starts during an outage of the template lookup (a restart behind a proxy
+/// answering 503) sends nothing, reports nothing as maybe sent, and a resume sends everyone.
+#[tokio::test(start_paused = true)]
+async fn a_failed_template_lookup_is_not_sent_and_a_resume_sends_everyone() {
+    let server = MockServer::start().await.unwrap();
+    let client = client_for(&server);
+    server.inject(
+        Injection::new(Fault::Status(qyvo_mock::StatusCode::SERVICE_UNAVAILABLE))
+            .on(Operation::GetTemplate)
+            .times(u32::MAX),
+    );
+    let dir = std::env::temp_dir().join(format!("qyvo-bulk-lookup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("journal.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let recipients = || {
+        (0..6)
+            .map(|i| Recipient::new(phone(i), vars("Ann")))
+            .collect()
+    };
+
+    let report = run_journaled(&client, recipients(), &path).await;
+    for result in &report.results {
+        assert!(
+            matches!(&result.outcome, Outcome::NotSent(e) if e.status() == Some(503)),
+            "{result:?}"
+        );
+    }
+    assert_eq!(server.count(Operation::SendTemplateMessage), 0);
+    assert!(
+        FileJournal::open(&path).unwrap().load().unwrap().is_empty(),
+        "nothing was sent, so nothing was recorded as being sent"
+    );
+
+    server.clear_faults();
+    let resumed = run_journaled(&client, recipients(), &path).await;
+    assert_eq!(resumed.sent(), 6, "{resumed:?}");
+    for i in 0..6 {
+        assert_eq!(outbound(&server, &phone(i)), 1);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

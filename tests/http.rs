@@ -450,3 +450,89 @@ async fn an_oversized_error_page_is_read_only_as_far_as_its_excerpt() {
         other => panic!("expected the 500 with an excerpt, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_error_status_the_operation_does_not_declare_keeps_its_body() {
+    let server = Recorder::start().await;
+    // The errors page documents this 404 for a server-side setup problem, from any endpoint.
+    let missing_client = json!({"error": "Personal access client not found"});
+    server.answer("/me", [Canned::json(404, missing_client.clone())]);
+    server.answer(
+        "/actions/create-contact",
+        [Canned::json(404, missing_client)],
+    );
+    server.answer(
+        "/actions/list-tags",
+        [Canned::json(
+            409,
+            json!({"message": "Tag list is being rebuilt."}),
+        )],
+    );
+    let client = server.client(TOKEN);
+    let me = client.me().send().await.unwrap_err();
+    let upsert = client
+        .create_contact()
+        .body_map(|b| b.phone("+14155550123"))
+        .send()
+        .await
+        .unwrap_err();
+    for err in [&me, &upsert] {
+        assert!(
+            matches!(err, Error::NotFound { what, message }
+                if what == "personal access client" && message == "Personal access client not found"),
+            "{err:?}"
+        );
+        assert_eq!(err.status(), Some(404));
+    }
+    let tags = client.list_tags().send().await.unwrap_err();
+    assert!(
+        matches!(&tags, Error::Rejected { status: 409, message: Some(m) } if m == "Tag list is being rebuilt."),
+        "{tags:?}"
+    );
+    assert_eq!(
+        tags.to_string(),
+        "request rejected with status 409: tag list is being rebuilt"
+    );
+}
+
+#[tokio::test]
+async fn the_users_http_settings_stay_and_the_sdks_rules_hold_on_top() {
+    let server = Recorder::start().await;
+    let elsewhere = Recorder::start().await;
+    server.answer(
+        "/me",
+        [Canned::json(200, json!({"id": 1, "email": "a@b.c"}))],
+    );
+    let mut headers = qyvo::reqwest::header::HeaderMap::new();
+    headers.insert("x-team", "growth".parse().unwrap());
+    headers.insert("authorization", "Bearer someone-else".parse().unwrap());
+    let http = qyvo::reqwest::Client::builder()
+        .default_headers(headers)
+        .pool_max_idle_per_host(1)
+        .redirect(qyvo::reqwest::redirect::Policy::limited(10));
+    let client = qyvo::ClientBuilder::new(TOKEN)
+        .base_url(&server.base_url)
+        .http_client(http)
+        .build()
+        .unwrap();
+    client.me().send().await.unwrap();
+    let request = server.only_request();
+    assert_eq!(request.header("x-team"), Some("growth"));
+    assert_eq!(
+        request.header("authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
+    assert_eq!(
+        request.header("user-agent"),
+        Some(qyvo::defaults::USER_AGENT)
+    );
+    // The user's redirect policy does not replace the SDK's.
+    server.answer(
+        "/me",
+        [Canned::raw(307, "text/plain", "")
+            .header("location", format!("{}/me", elsewhere.base_url))],
+    );
+    let err = client.me().send().await.unwrap_err();
+    assert!(matches!(err, Error::Redirected { .. }), "{err:?}");
+    assert!(elsewhere.requests().is_empty());
+}

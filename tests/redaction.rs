@@ -23,7 +23,7 @@ use qyvo::{
     template::Variables,
     webhook::{Verifier, WebhookEvent, WebhookSecret, sign},
 };
-use qyvo_mock::{MockServer, seed};
+use qyvo_mock::{Fault, Injection, MockServer, Operation, seed};
 use serde_json::json;
 use tracing_subscriber::{fmt::format::FmtSpan, util::SubscriberInitExt as _};
 
@@ -36,8 +36,22 @@ const MASKED: [&str; 3] = ["+1415*****23", "+3314*****78", "+4420******58"];
 /// Values that are personal data but not secrets: recorded only with request bodies on.
 const NAME: &str = "Zéphyrin Quillard";
 const ORDER: &str = "ORD-7Q4W5M3N";
+const EMAIL: &str = "zq@example.com";
 const TEXT: &str = "Your parcel left the depot at 7:42";
 const REPLY: &str = "Where is my parcel? It is urgent";
+
+/// What the story shows that must never hold personal data.
+const PRIVATE_FREE: [&str; 9] = [
+    "builder",
+    "upsert",
+    "send_template",
+    "send_text",
+    "upsert_error",
+    "error",
+    "recipients",
+    "bulk",
+    "poll",
+];
 
 /// Everything the subscriber wrote, shared with the test.
 #[derive(Clone, Default)]
@@ -77,7 +91,7 @@ async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {
     let upsert = client
         .upsert_contact(PHONE)
         .name(NAME)
-        .email("zq@example.com")
+        .email(EMAIL)
         .tags(["vip"])
         .metadata(json!({"order": ORDER}));
     show("upsert", format!("{upsert:?}"));
@@ -111,7 +125,9 @@ async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {
     }
     drop(replies);
 
-    client.send_text(PHONE, TEXT).send().await.unwrap();
+    let text = client.send_text(PHONE, TEXT);
+    show("send_text", format!("{text:?}"));
+    text.send().await.unwrap();
     client
         .add_tag()
         .body_map(|b| b.phone(Some(PHONE.to_owned())).tag("followed-up"))
@@ -183,8 +199,33 @@ async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {
     );
     show("upsert_error", format!("{bad_phone:?}"));
     errors.push(bad_variables.send().await.unwrap_err());
+    // An answer that does not decode, holding the contact's phone and name, and a send that
+    // may have gone out: the errors services log most.
+    server.inject(Injection::new(Fault::MalformedJson).on(Operation::CreateContact));
+    let unreadable = client
+        .upsert_contact(PHONE)
+        .name(NAME)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(unreadable, Error::Decode { .. }), "{unreadable:?}");
+    let raw = unreadable.raw_body().unwrap();
+    assert!(raw.contains(EMAIL), "{raw}");
+    errors.push(unreadable);
+    server.inject(Injection::new(Fault::DropAfterAction).on(Operation::SendTextMessage));
+    let maybe_sent = client.send_text(PHONE, TEXT).send().await.unwrap_err();
+    assert!(
+        matches!(maybe_sent, Error::OutcomeUnknown { .. }),
+        "{maybe_sent:?}"
+    );
+    errors.push(maybe_sent);
     for error in &errors {
-        show("error", format!("{error:?} / {error}"));
+        show("error", format!("{error:?} / {error:#?} / {error}"));
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            show("error", format!("caused by {cause:?} / {cause}"));
+            source = cause.source();
+        }
     }
     let config = ClientBuilder::new(format!("{TOKEN}\n"))
         .build()
@@ -281,6 +322,14 @@ async fn no_token_phone_or_message_leaks_into_traces_logs_or_debug_output() {
         let shown = story(&server, trace_bodies).await;
         for line in &shown {
             assert_no_secret("Debug or Display", line);
+            // Errors and the SDK's own builders never show personal data; response types are
+            // the user's data and may.
+            let (what, _) = line.split_once(": ").unwrap();
+            if PRIVATE_FREE.contains(&what) {
+                for private in [NAME, ORDER, TEXT, REPLY, EMAIL] {
+                    assert!(!line.contains(private), "{what} shows {private:?}:\n{line}");
+                }
+            }
         }
         let traced = captured.take();
         assert_no_secret("the trace", &traced);

@@ -319,7 +319,7 @@ impl ClientBuilder {
 
     /// Checks the settings and builds the HTTP client and the runtime state.
     pub(crate) fn into_parts(self) -> Result<Parts, ConfigError> {
-        let base = checked_base_url(&self.base_url)?;
+        let base = checked_base_url(&self.base_url, tls::AVAILABLE)?;
         let base_url = base.as_str().trim_end_matches('/').to_owned();
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, self.token.header_value()?);
@@ -348,8 +348,8 @@ impl ClientBuilder {
     }
 }
 
-/// Parses and checks a base URL.
-fn checked_base_url(raw: &str) -> Result<Url, ConfigError> {
+/// Parses and checks a base URL; without `tls`, only a loopback `http` one passes.
+fn checked_base_url(raw: &str, tls: bool) -> Result<Url, ConfigError> {
     let invalid = |reason: String| ConfigError::InvalidBaseUrl {
         url: raw.to_owned(),
         reason,
@@ -365,7 +365,7 @@ fn checked_base_url(raw: &str) -> Result<Url, ConfigError> {
         return Err(invalid("it carries credentials".to_owned()));
     }
     match url.scheme() {
-        "https" if !tls::AVAILABLE => Err(ConfigError::NoTls {
+        "https" if !tls => Err(ConfigError::NoTls {
             url: raw.to_owned(),
         }),
         "https" => Ok(url),
@@ -469,11 +469,11 @@ mod tests {
     #[test]
     fn refuses_insecure_or_malformed_base_urls() {
         assert!(matches!(
-            checked_base_url("http://www.qyvo.io/api/v1"),
+            checked_base_url("http://www.qyvo.io/api/v1", true),
             Err(ConfigError::InsecureBaseUrl { .. })
         ));
         assert!(matches!(
-            checked_base_url("http://10.0.0.1/api/v1"),
+            checked_base_url("http://10.0.0.1/api/v1", true),
             Err(ConfigError::InsecureBaseUrl { .. })
         ));
         for raw in [
@@ -485,12 +485,29 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    checked_base_url(raw),
+                    checked_base_url(raw, true),
                     Err(ConfigError::InvalidBaseUrl { .. })
                 ),
                 "{raw}"
             );
         }
+    }
+
+    #[test]
+    fn without_tls_only_a_loopback_base_url_is_accepted() {
+        for raw in ["https://www.qyvo.io/api/v1", "https://127.0.0.1/api/v1"] {
+            let err = checked_base_url(raw, false).unwrap_err();
+            assert!(matches!(err, ConfigError::NoTls { .. }), "{raw}");
+            assert!(
+                err.to_string().contains("built without a tls feature"),
+                "{err}"
+            );
+        }
+        assert!(checked_base_url("http://127.0.0.1:8080/api/v1", false).is_ok());
+        assert!(matches!(
+            checked_base_url("http://10.0.0.1/api/v1", false),
+            Err(ConfigError::InsecureBaseUrl { .. })
+        ));
     }
 
     #[test]
