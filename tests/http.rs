@@ -503,13 +503,13 @@ async fn the_users_http_settings_stay_and_the_sdks_rules_hold_on_top() {
         "/me",
         [Canned::json(200, json!({"id": 1, "email": "a@b.c"}))],
     );
-    let mut headers = qyvo::reqwest::header::HeaderMap::new();
+    let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-team", "growth".parse().unwrap());
     headers.insert("authorization", "Bearer someone-else".parse().unwrap());
-    let http = qyvo::reqwest::Client::builder()
+    let http = reqwest::Client::builder()
         .default_headers(headers)
         .pool_max_idle_per_host(1)
-        .redirect(qyvo::reqwest::redirect::Policy::limited(10));
+        .redirect(reqwest::redirect::Policy::limited(10));
     let client = qyvo::ClientBuilder::new(TOKEN)
         .base_url(&server.base_url)
         .http_client(http)
