@@ -14,7 +14,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::template::json_kind;
+use crate::types::json_kind;
 
 /// One contact tag: trimmed, not empty, without a comma.
 ///

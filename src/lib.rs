@@ -15,12 +15,14 @@ pub mod error;
 mod runtime;
 // The generated client, standing on the runtime.
 mod generated;
-// Conveniences on the client.
-pub mod bulk;
-pub mod ext;
+// Conveniences on the client: checked requests, pollers and webhooks; bulk sends on the
+// checked ones; the extension trait that starts them all.
+pub mod checked;
 pub mod poll;
 #[cfg(feature = "webhooks")]
 pub mod webhook;
+pub mod bulk;
+pub mod ext;
 
 pub use error::Error;
 pub use generated::{Client, builder};

@@ -35,6 +35,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::types::json_kind;
+
 /// One placeholder found in a body: where it is and what it is called.
 struct Occurrence<'a> {
     span: Range<usize>,
@@ -500,18 +502,6 @@ impl IntoIterator for Variables {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
-    }
-}
-
-/// The JSON type of a value, for error messages that must not show the value itself.
-pub(crate) fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

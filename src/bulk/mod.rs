@@ -2,7 +2,7 @@
 //! limiter, one result per recipient, progress reports, and resumption after a crash without
 //! messaging anyone twice.
 //!
-//! Start one with [`QyvoClientExt::send_template_bulk`].
+//! Start one with [`QyvoClientExt::send_template_bulk`](crate::prelude::QyvoClientExt::send_template_bulk).
 //! Every recipient goes through [`send_template`](crate::prelude::QyvoClientExt::send_template),
 //! so phones and variables are checked locally first and the template is fetched once (while
 //! the client caches it).
@@ -43,7 +43,7 @@ pub use journal::{BulkJournal, FileJournal, JournalStatus};
 use crate::{
     Client, Error,
     error::Acted,
-    ext::QyvoClientExt,
+    checked::SendTemplate,
     phone::{PhoneError, PhoneNumber},
     template::{Variables, VariablesError},
     types,
@@ -167,7 +167,7 @@ impl BulkReport {
 type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
 
 /// A bulk template send being prepared; see
-/// [`QyvoClientExt::send_template_bulk`].
+/// [`QyvoClientExt::send_template_bulk`](crate::prelude::QyvoClientExt::send_template_bulk).
 #[must_use = "a SendTemplateBulk does nothing until `.run().await`"]
 pub struct SendTemplateBulk<'a> {
     client: &'a Client,
@@ -203,7 +203,7 @@ impl<'a> SendTemplateBulk<'a> {
         }
     }
 
-    /// Asks for this translation (see [`SendTemplate::language`](crate::ext::SendTemplate::language)).
+    /// Asks for this translation (see [`SendTemplate::language`](crate::checked::SendTemplate::language)).
     pub fn language(mut self, language: impl Into<String>) -> Self {
         self.language = Some(language.into());
         self
@@ -279,7 +279,12 @@ impl<'a> SendTemplateBulk<'a> {
                     Err(outcome) => outcome,
                     Ok(_) if stop.load(Ordering::Acquire) => Outcome::NotAttempted,
                     Ok((phone, variables)) => {
-                        let mut send = client.send_template(phone.clone(), template_id, variables);
+                        let mut send = SendTemplate::new(
+                            client,
+                            Ok(phone.clone()),
+                            template_id.to_owned(),
+                            variables,
+                        );
                         if let Some(language) = language {
                             send = send.language(language);
                         }

@@ -32,7 +32,11 @@
 //! ends in `Server`, `Transport` or `Timeout` after the request may have reached the server: it
 //! ends in [`Error::OutcomeUnknown`], which holds that cause and is never retryable.
 
-use std::{collections::BTreeMap, fmt, time::Duration};
+use std::{
+    collections::BTreeMap,
+    fmt,
+    time::{Duration, SystemTime},
+};
 
 use reqwest::{StatusCode, header::HeaderMap};
 
@@ -441,7 +445,7 @@ impl Error {
         );
         let message = (!text.is_empty()).then(|| text.clone());
         let lower = text.to_ascii_lowercase();
-        let retry_after = || crate::retry::parse_retry_after(headers, std::time::SystemTime::now());
+        let retry_after = || parse_retry_after(headers, SystemTime::now());
         match code {
             401 => Self::Unauthenticated,
             403 => Self::Forbidden { message: text },
@@ -746,6 +750,20 @@ impl std::error::Error for Error {
             _ => None,
         }
     }
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP date (relative to `now`).
+fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// `Contact not found.` → `contact not found`, for embedding in our own messages.

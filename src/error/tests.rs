@@ -353,6 +353,29 @@ async fn a_send_that_may_have_acted_is_outcome_unknown_and_one_that_did_not_is_n
 }
 
 #[test]
+fn parses_retry_after_in_both_forms() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let mut headers = HeaderMap::new();
+    assert_eq!(parse_retry_after(&headers, now), None);
+    headers.insert("retry-after", "23".parse().unwrap());
+    assert_eq!(
+        parse_retry_after(&headers, now),
+        Some(Duration::from_secs(23))
+    );
+    let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+    headers.insert("retry-after", later.parse().unwrap());
+    assert_eq!(
+        parse_retry_after(&headers, now),
+        Some(Duration::from_secs(90))
+    );
+    let past = httpdate::fmt_http_date(now - Duration::from_secs(90));
+    headers.insert("retry-after", past.parse().unwrap());
+    assert_eq!(parse_retry_after(&headers, now), Some(Duration::ZERO));
+    headers.insert("retry-after", "soon".parse().unwrap());
+    assert_eq!(parse_retry_after(&headers, now), None);
+}
+
+#[test]
 fn maps_every_documented_error_body() {
     assert!(matches!(
         classify(401, json!({"message": "Unauthenticated."})),

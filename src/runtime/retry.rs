@@ -23,13 +23,7 @@
 //! [`ClientBuilder::retry_policy`](crate::ClientBuilder::retry_policy), or for the calls inside
 //! one future with [`with_policy`].
 
-use std::{
-    future::Future,
-    sync::Mutex,
-    time::{Duration, SystemTime},
-};
-
-use reqwest::header::HeaderMap;
+use std::{future::Future, sync::Mutex, time::Duration};
 
 use crate::{Error, defaults};
 
@@ -199,19 +193,6 @@ pub fn decide(error: &Error, retries_done: u32, policy: &RetryPolicy, jitter: f6
     }
 }
 
-/// Parses `Retry-After`: delay-seconds or an HTTP date (relative to `now`).
-pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
 
 /// A token bucket that limits retries to a fraction of traffic, shared by a client's clones.
 ///
@@ -331,29 +312,6 @@ mod tests {
             decide(&limited(None), 3, &p, 0.999_999_9),
             Decision::RetryAfter(Duration::from_secs(4).mul_f64(0.999_999_9))
         );
-    }
-
-    #[test]
-    fn parses_retry_after_in_both_forms() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let mut headers = HeaderMap::new();
-        assert_eq!(parse_retry_after(&headers, now), None);
-        headers.insert("retry-after", "23".parse().unwrap());
-        assert_eq!(
-            parse_retry_after(&headers, now),
-            Some(Duration::from_secs(23))
-        );
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
-        headers.insert("retry-after", later.parse().unwrap());
-        assert_eq!(
-            parse_retry_after(&headers, now),
-            Some(Duration::from_secs(90))
-        );
-        let past = httpdate::fmt_http_date(now - Duration::from_secs(90));
-        headers.insert("retry-after", past.parse().unwrap());
-        assert_eq!(parse_retry_after(&headers, now), Some(Duration::ZERO));
-        headers.insert("retry-after", "soon".parse().unwrap());
-        assert_eq!(parse_retry_after(&headers, now), None);
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl fmt::Debug for SendText<'_> {
 }
 
 impl<'a> SendText<'a> {
-    pub(super) fn new(
+    pub(crate) fn new(
         client: &'a Client,
         phone: Result<PhoneNumber, PhoneError>,
         message: String,

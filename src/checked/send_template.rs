@@ -44,7 +44,7 @@ impl fmt::Debug for SendTemplate<'_> {
 }
 
 impl<'a> SendTemplate<'a> {
-    pub(super) fn new(
+    pub(crate) fn new(
         client: &'a Client,
         phone: Result<PhoneNumber, PhoneError>,
         template_id: String,

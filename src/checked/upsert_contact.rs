@@ -35,7 +35,7 @@ impl fmt::Debug for UpsertContact<'_> {
 }
 
 impl<'a> UpsertContact<'a> {
-    pub(super) fn new(client: &'a Client, phone: Result<PhoneNumber, PhoneError>) -> Self {
+    pub(crate) fn new(client: &'a Client, phone: Result<PhoneNumber, PhoneError>) -> Self {
         let request = match &phone {
             Ok(phone) => {
                 let phone = phone.clone();

@@ -1,29 +1,21 @@
 //! Hand-written methods on the generated client, in a sealed extension trait.
 //!
 //! Bring them into scope with `use qyvo::prelude::*;`. Every one has the shape of the
-//! generated methods: it returns a builder, and `.send()` does the work. The builders wrap the
-//! generated request builders: they check what they take (phone numbers, template variables,
-//! tags, metadata) before anything is sent, and `body_map` reaches every other field of the
-//! request, including fields a newer spec adds. The names here are checked against every
-//! operationId by a test, so a new operation can never silently shadow one of them.
-
-mod send_template;
-mod send_text;
-mod upsert_contact;
+//! generated methods: it returns a builder, and `.send()` does the work: a checked request
+//! ([`crate::checked`]), a bulk send ([`crate::bulk`]) or a poller ([`crate::poll`]). The names
+//! here are checked against every operationId by a test, so a new operation can never silently
+//! shadow one of them.
 
 use crate::{
     Client,
     bulk::{Recipient, SendTemplateBulk},
+    checked::{SendTemplate, SendText, UpsertContact},
     phone::{PhoneError, PhoneNumber},
     poll::Poll,
     ratelimit::RateLimitStatus,
     template::Variables,
     types,
 };
-
-pub use send_template::{CheckedSend, SendTemplate};
-pub use send_text::SendText;
-pub use upsert_contact::UpsertContact;
 
 mod sealed {
     pub trait Sealed {}
