@@ -5,13 +5,15 @@
 //! documented rules (and no invented ones) and convert into the types the generated request
 //! builders take. Nothing here performs HTTP.
 
-use std::collections::BTreeSet;
+use std::borrow::Borrow;
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::io;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::types::json_kind;
@@ -108,6 +110,13 @@ impl AsRef<str> for Tag {
     }
 }
 
+/// Lets sets of tags be searched by name; a tag hashes and compares as its name.
+impl Borrow<str> for Tag {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl From<Tag> for String {
     /// The name, e.g. for the add-tag and remove-tag `tag` field.
     fn from(tag: Tag) -> Self {
@@ -153,6 +162,9 @@ impl std::error::Error for TagError {}
 ///
 /// Serde reads and writes a JSON array of strings, the shape responses use.
 ///
+/// Adding a tag and [`Tags::contains`] take constant time (a hash set holds the names besides
+/// the ordered list), so parsing, collecting and extending are linear in their input.
+///
 /// ```
 /// use qyvo::contact::Tags;
 ///
@@ -162,9 +174,14 @@ impl std::error::Error for TagError {}
 /// assert_eq!(field, "vip, beta-testers, fr-FR");
 /// # Ok::<(), qyvo::contact::TagError>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(from = "Vec<Tag>")]
-pub struct Tags(Vec<Tag>);
+pub struct Tags {
+    /// The tags, in insertion order.
+    list: Vec<Tag>,
+    /// The same tags, to find repeats without scanning the list.
+    seen: HashSet<Tag>,
+}
 
 impl Tags {
     /// No tags.
@@ -224,10 +241,11 @@ impl Tags {
     /// # Ok::<(), qyvo::contact::TagError>(())
     /// ```
     pub fn push(&mut self, tag: Tag) -> bool {
-        if self.0.contains(&tag) {
+        if self.seen.contains(&tag) {
             return false;
         }
-        self.0.push(tag);
+        self.seen.insert(tag.clone());
+        self.list.push(tag);
         true
     }
 
@@ -239,7 +257,7 @@ impl Tags {
     /// assert!(!tags.contains("fr"));
     /// ```
     pub fn contains(&self, name: &str) -> bool {
-        self.0.iter().any(|tag| tag.as_str() == name)
+        self.seen.contains(name)
     }
 
     /// The tags, in insertion order.
@@ -249,7 +267,7 @@ impl Tags {
     /// assert_eq!(tags.as_slice()[1].as_str(), "fr-FR");
     /// ```
     pub fn as_slice(&self) -> &[Tag] {
-        &self.0
+        &self.list
     }
 
     /// Iterates over the tags, in insertion order.
@@ -259,7 +277,7 @@ impl Tags {
     /// assert_eq!(tags.iter().map(|tag| tag.as_str()).collect::<Vec<_>>(), ["vip", "fr-FR"]);
     /// ```
     pub fn iter(&self) -> std::slice::Iter<'_, Tag> {
-        self.0.iter()
+        self.list.iter()
     }
 
     /// The number of tags.
@@ -268,7 +286,7 @@ impl Tags {
     /// assert_eq!(qyvo::contact::Tags::from_csv("a, b, a").len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.list.len()
     }
 
     /// Whether there are no tags.
@@ -277,7 +295,7 @@ impl Tags {
     /// assert!(qyvo::contact::Tags::from_csv("").is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.list.is_empty()
     }
 
     /// The comma-separated form the API takes, tags joined by `", "`.
@@ -295,7 +313,7 @@ impl Tags {
 impl fmt::Display for Tags {
     /// Writes the comma-separated form, e.g. `vip, beta-testers, fr-FR`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, tag) in self.0.iter().enumerate() {
+        for (index, tag) in self.list.iter().enumerate() {
             if index > 0 {
                 f.write_str(", ")?;
             }
@@ -317,12 +335,9 @@ impl FromStr for Tags {
 impl FromIterator<Tag> for Tags {
     /// Collects tags, keeping the first of each repeat.
     fn from_iter<I: IntoIterator<Item = Tag>>(tags: I) -> Self {
-        let mut seen = BTreeSet::new();
-        Self(
-            tags.into_iter()
-                .filter(|tag| seen.insert(tag.clone()))
-                .collect(),
-        )
+        let mut collected = Self::new();
+        collected.extend(tags);
+        collected
     }
 }
 
@@ -331,6 +346,36 @@ impl Extend<Tag> for Tags {
         for tag in tags {
             self.push(tag);
         }
+    }
+}
+
+/// Compares the ordered lists: the same tags in another order are different `Tags` (they
+/// render a different `tags` string).
+impl PartialEq for Tags {
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
+    }
+}
+
+impl Eq for Tags {}
+
+impl Hash for Tags {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.list.hash(state);
+    }
+}
+
+/// Shows the ordered list, `Tags([Tag("vip"), Tag("fr-FR")])`.
+impl fmt::Debug for Tags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Tags").field(&self.list).finish()
+    }
+}
+
+/// A JSON array of strings, in order.
+impl Serialize for Tags {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.list.serialize(serializer)
     }
 }
 
@@ -370,7 +415,7 @@ impl IntoIterator for Tags {
     type IntoIter = std::vec::IntoIter<Tag>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.list.into_iter()
     }
 }
 
@@ -586,6 +631,40 @@ mod tests {
         more.extend([Tag::try_from("new").unwrap(), Tag::try_from("vip").unwrap()]);
         assert_eq!(more.to_csv(), "vip, beta-testers, fr-FR, VIP, new");
         assert_eq!(Tags::new().to_csv(), "");
+    }
+
+    #[test]
+    fn tags_compare_hash_and_show_as_their_ordered_list() {
+        use std::hash::DefaultHasher;
+
+        let hash = |tags: &Tags| {
+            let mut hasher = DefaultHasher::new();
+            tags.hash(&mut hasher);
+            hasher.finish()
+        };
+        let ab = Tags::from_csv("a, b");
+        let mut built = Tags::new();
+        assert!(built.push(Tag::try_from("a").unwrap()));
+        assert!(built.push(Tag::try_from("b").unwrap()));
+        assert!(!built.push(Tag::try_from("a").unwrap()));
+        assert_eq!(built, ab);
+        assert_eq!(hash(&built), hash(&ab));
+        assert_ne!(Tags::from_csv("b, a"), ab);
+        assert_eq!(format!("{ab:?}"), r#"Tags([Tag("a"), Tag("b")])"#);
+        assert!(ab.contains("b") && !ab.contains("c") && !ab.contains(" b"));
+    }
+
+    #[test]
+    fn extending_keeps_the_first_of_each_repeat_at_any_size() {
+        let names: Vec<String> = (0..20_000).map(|i| format!("tag-{}", i % 15_000)).collect();
+        let mut tags = Tags::from_csv("tag-7, vip");
+        tags.extend(names.iter().map(|name| Tag::try_from(name).unwrap()));
+        assert_eq!(tags.len(), 15_001);
+        assert_eq!(tags.as_slice()[0].as_str(), "tag-7");
+        assert_eq!(tags.as_slice()[1].as_str(), "vip");
+        assert_eq!(tags.as_slice()[2].as_str(), "tag-0");
+        assert_eq!(tags.as_slice()[15_000].as_str(), "tag-14999");
+        assert_eq!(Tags::from_csv(&names.join(",")).len(), 15_000);
     }
 
     #[test]

@@ -25,7 +25,7 @@
 //! expression `\{\{[ \t]*([a-z0-9_]+)[ \t]*\}\}` would; so in `{{{1}}}` the inner `{{1}}` is the
 //! placeholder. Line breaks inside the braces are not tolerated.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::convert::Infallible;
 use std::fmt;
 use std::hash::BuildHasher;
@@ -127,7 +127,14 @@ impl Placeholders {
     /// assert_eq!(placeholders.as_slice(), ["2", "1"]);
     /// ```
     pub fn from_body(body: &str) -> Self {
-        occurrences(body).map(|found| found.name).collect()
+        let mut seen = HashSet::new();
+        Self(
+            occurrences(body)
+                .map(|found| found.name)
+                .filter(|name| seen.insert(*name))
+                .map(str::to_owned)
+                .collect(),
+        )
     }
 
     /// The names, in order of first appearance.
@@ -253,9 +260,10 @@ impl Placeholders {
     /// assert_eq!(placeholders.unexpected(&variables), ["tracking"]);
     /// ```
     pub fn unexpected(&self, variables: &Variables) -> Vec<String> {
+        let known: HashSet<&str> = self.0.iter().map(String::as_str).collect();
         variables
             .keys()
-            .filter(|key| !self.contains(key))
+            .filter(|key| !known.contains(key))
             .map(str::to_owned)
             .collect()
     }
@@ -273,7 +281,7 @@ impl FromStr for Placeholders {
 impl<S: Into<String>> FromIterator<S> for Placeholders {
     /// Collects names as given (e.g. get-template's `placeholders`), dropping repeats.
     fn from_iter<I: IntoIterator<Item = S>>(names: I) -> Self {
-        let mut seen = BTreeSet::new();
+        let mut seen = HashSet::new();
         Self(
             names
                 .into_iter()
@@ -910,6 +918,23 @@ mod tests {
         assert_eq!(placeholders.check(&variables), Ok(()));
         assert_eq!(placeholders.unexpected(&variables), ["0", "2"]);
         assert_eq!(Placeholders::default().check(&Variables::new()), Ok(()));
+    }
+
+    #[test]
+    fn many_placeholders_and_keys_are_matched_exactly() {
+        let body: String = (0..10_000)
+            .map(|i| format!("{{{{p{}}}}} ", i % 6_000))
+            .collect();
+        let placeholders = Placeholders::from_body(&body);
+        assert_eq!(placeholders.len(), 6_000);
+        assert_eq!(placeholders.as_slice()[5_999], "p5999");
+        let variables: Variables = (3_000..9_000).map(|i| (format!("p{i}"), "x")).collect();
+        assert_eq!(placeholders.unexpected(&variables).len(), 3_000);
+        let err = placeholders.check(&variables).unwrap_err();
+        assert_eq!(err.missing.len(), 3_000);
+        assert_eq!(err.missing[0], "p0");
+        assert_eq!(err.unexpected.first().map(String::as_str), Some("p6000"));
+        assert_eq!(err.unexpected, placeholders.unexpected(&variables));
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //!
 //! [`PhoneNumber`] is the type every SDK method that messages or looks up a person takes: once
 //! you hold one, it is a number that Google's libphonenumber metadata says is valid, normalized
-//! to E.164 (`+14155550123`). Parsing accepts what people type (spaces, dashes, dots,
+//! to E.164 (`+14155550123`). Parsing accepts what people type (spaces, dashes, dots, slashes,
 //! parentheses, `(0)` trunk marks, full-width digits, and with a region also national numbers and
 //! international dialling prefixes such as `00` or `011`) and rejects everything else with a
-//! [`PhoneError`] that says why.
+//! [`PhoneError`] that says why: a character outside that set is refused, never skipped (see
+//! [accepted characters](PhoneNumber#accepted-characters)).
 //!
 //! Phone numbers are personal data: `Debug` and [`PhoneNumber::masked`] show only the country
 //! code area and the last two digits (`+1415*****23`), and [`mask`] does the same for any string
@@ -19,9 +20,13 @@ use rlibphonenumber::{
     PHONE_NUMBER_UTIL, ParseError, PhoneNumber as LibNumber, PhoneNumberFormat, ValidationError,
 };
 
-/// Most digits the fast path reads: a 3-digit country code and libphonenumber's 17-digit
-/// longest national number.
-const MAX_PLAIN_DIGITS: usize = 20;
+/// Most digits of an E.164 number, country code included (ITU-T E.164, section 6.1).
+const E164_MAX_DIGITS: usize = 15;
+
+/// Longest input, in characters, handed to libphonenumber's parser: the reference
+/// implementations' `MAX_INPUT_STRING_LENGTH`, beyond which they answer "too long". The Rust
+/// port has no such cap and would run its regular expressions over input of any length.
+const MAX_PARSED_CHARS: usize = 250;
 
 #[cfg(test)]
 mod tests;
@@ -50,6 +55,30 @@ mod tests;
 /// Letters are rejected ([`PhoneError::NotANumber`]) even where libphonenumber would read them
 /// as a vanity number (`1-800-FLOWERS`): in a recipient field a letter is far more often a typo
 /// (`O` for `0`) than a keypad spelling, and the keypad reading would message someone else.
+///
+/// Numbers longer than E.164's 15 digits (country code included) are [`PhoneError::TooLong`],
+/// even where libphonenumber's metadata allows them (some German numbers reach 17 digits), and
+/// so is input of more than 250 characters, as in libphonenumber's reference implementations.
+///
+/// # Accepted characters
+///
+/// Surrounding whitespace is ignored. Between the first and the last character, only these
+/// are accepted, each in its ASCII or full-width form:
+///
+/// - decimal digits: `0`–`9`, `０`–`９`, and the decimal digits of other scripts that
+///   libphonenumber reads (Arabic-Indic `٠`–`٩`, Persian `۰`–`۹`, Devanagari `०`–`९`, …);
+/// - one `+` (`＋`), before the first digit: `+44 20…`, `(+44) 20…`;
+/// - spaces (` `, no-break space, ideographic space `　`);
+/// - dashes (`-`, `‐`, `‑`, `‒`, `–`, `—`, `―`, `−`, `－`), dots (`.`, `．`), slashes (`/`, `／`)
+///   and parentheses (`(` `)`, `（` `）`), which also write the `(0)` trunk mark.
+///
+/// Anything else is refused rather than skipped, because skipping it can turn the input into a
+/// different, valid number: a masked number (`4155****23`, as [`mask`] writes it) would lose
+/// its starred digits. Such input is [`PhoneError::UnexpectedCharacter`], whose
+/// [`CharacterKind`] says what was found (an invisible control character such as NUL or a
+/// zero-width space, a `*`, a `+` after the first digit, or another symbol such as `%`, `#`,
+/// `,`, `~` or `[`); letters are [`PhoneError::NotANumber`], and an extension (`ext. 12`, `#12`,
+/// `;ext=12`) is [`PhoneError::Extension`].
 ///
 /// # Privacy
 ///
@@ -211,13 +240,14 @@ impl PhoneNumber {
 
     /// Parses with an optional default region and enforces the type's invariants.
     fn parse_inner(input: &str, region: Option<Region>) -> Result<Self, PhoneError> {
-        match Self::parse_plain_international(input) {
+        let written = Written::check(input, region)?;
+        match Self::parse_plain_international(written.text) {
             Some(phone) => Ok(phone),
-            None => Self::parse_general(input, region),
+            None => Self::parse_general(written, region),
         }
     }
 
-    /// Fast path for the most common input: `+`, digits and plain separators (` -.()`).
+    /// Fast path for the most common input: `+`, ASCII digits and plain separators (` -.()`).
     ///
     /// For such input libphonenumber's parse only drops the separators, takes the country code
     /// (the first 1 to 3 digits that name one) and, rarely, strips a national prefix from the
@@ -226,9 +256,9 @@ impl PhoneNumber {
     /// (an invalid number, a national prefix to strip as in `+44 (0)20…`) returns `None` and goes
     /// through [`parse_general`](Self::parse_general), so the outcome is the general path's.
     /// The unit tests check that both paths agree.
-    fn parse_plain_international(input: &str) -> Option<Self> {
-        let rest = input.trim().strip_prefix('+')?;
-        let mut buffer = [0_u8; MAX_PLAIN_DIGITS];
+    fn parse_plain_international(text: &str) -> Option<Self> {
+        let rest = text.strip_prefix('+')?;
+        let mut buffer = [0_u8; E164_MAX_DIGITS];
         let mut len = 0;
         for byte in rest.bytes() {
             match byte {
@@ -273,32 +303,17 @@ impl PhoneNumber {
         })
     }
 
-    /// The general path: libphonenumber's parser, then this type's policy and validity checks.
-    fn parse_general(input: &str, region: Option<Region>) -> Result<Self, PhoneError> {
-        if input.trim().is_empty() {
-            return Err(PhoneError::Empty);
-        }
-        let number = PHONE_NUMBER_UTIL
-            .parse(input, region)
-            .map_err(|error| match error {
-                _ if has_letters(input) => PhoneError::NotANumber,
-                ParseError::InvalidCountryCode if region.is_none() && !has_plus(input) => {
-                    PhoneError::MissingCountryCode
-                }
-                other => PhoneError::from_parse(other),
-            })?;
-        // An extension is the one place letters are expected (`ext. 12`), so it is reported
-        // before the letter check.
-        if number
-            .extension
-            .as_deref()
-            .is_some_and(|ext| !ext.is_empty())
-        {
-            return Err(PhoneError::Extension);
-        }
-        if has_letters(input) {
-            return Err(PhoneError::NotANumber);
-        }
+    /// The general path: libphonenumber's parser, then this type's length and validity checks.
+    fn parse_general(written: Written<'_>, region: Option<Region>) -> Result<Self, PhoneError> {
+        let number =
+            PHONE_NUMBER_UTIL
+                .parse(written.text, region)
+                .map_err(|error| match error {
+                    ParseError::InvalidCountryCode if region.is_none() && !written.plus => {
+                        PhoneError::MissingCountryCode
+                    }
+                    other => PhoneError::from_parse(other),
+                })?;
         if !number.is_valid() {
             return Err(match number.is_possible_with_reason() {
                 Err(ValidationError::TooShort) => PhoneError::TooShort,
@@ -307,23 +322,144 @@ impl PhoneNumber {
                 Err(ValidationError::InvalidLength) | Ok(_) => PhoneError::InvalidNumber,
             });
         }
+        // libphonenumber's metadata has valid numbers longer than E.164 allows (Germany's
+        // reach 17 digits); WhatsApp numbers are E.164.
+        let e164 = number.format_as(PhoneNumberFormat::E164);
+        if e164.len() > 1 + E164_MAX_DIGITS {
+            return Err(PhoneError::TooLong);
+        }
         let country_code =
             u16::try_from(number.country_code).map_err(|_| PhoneError::InvalidCountryCode)?;
         Ok(Self {
-            e164: number.format_as(PhoneNumberFormat::E164).into_owned(),
+            e164: e164.into_owned(),
             country_code,
         })
     }
 }
 
-/// Whether the input has letters, which libphonenumber would read as keypad digits.
-fn has_letters(input: &str) -> bool {
-    input.chars().any(char::is_alphabetic)
+/// Input that passed the checks before parsing: trimmed, not empty, written only with the
+/// [accepted characters](PhoneNumber#accepted-characters), and at most [`MAX_PARSED_CHARS`]
+/// long.
+struct Written<'a> {
+    /// The input without surrounding whitespace.
+    text: &'a str,
+    /// Whether it has a `+` (before its first digit, the only place one is accepted).
+    plus: bool,
 }
 
-/// Whether the input carries an explicit international `+` (ASCII or full-width).
-fn has_plus(input: &str) -> bool {
-    input.contains(['+', '＋'])
+impl<'a> Written<'a> {
+    /// Trims `input`, checks every character in one pass, then the length.
+    ///
+    /// A refused character is reported as [`PhoneError::Extension`] when libphonenumber reads
+    /// an extension in the input (labels and `#`, `;`, `,` are refused characters), else as
+    /// [`PhoneError::NotANumber`] for a letter and [`PhoneError::UnexpectedCharacter`] for
+    /// anything else.
+    fn check(input: &'a str, region: Option<Region>) -> Result<Self, PhoneError> {
+        let text = input.trim();
+        if text.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        let mut plus = false;
+        let mut digits = false;
+        for (index, c) in text.char_indices() {
+            let refused = match Character::of(c) {
+                Character::Digit => {
+                    digits = true;
+                    continue;
+                }
+                Character::Plus if !plus && !digits => {
+                    plus = true;
+                    continue;
+                }
+                Character::Separator => continue,
+                Character::Plus => Some(CharacterKind::MisplacedPlus),
+                Character::Letter => None,
+                Character::Refused(kind) => Some(kind),
+            };
+            return Err(if has_extension(text, region) {
+                PhoneError::Extension
+            } else if let Some(kind) = refused {
+                let index = index + (input.len() - input.trim_start().len());
+                PhoneError::UnexpectedCharacter { kind, index }
+            } else {
+                PhoneError::NotANumber
+            });
+        }
+        if !is_short_enough_to_parse(text) {
+            return Err(PhoneError::TooLong);
+        }
+        Ok(Self { text, plus })
+    }
+}
+
+/// How the character check reads one character.
+enum Character {
+    /// A decimal digit.
+    Digit,
+    /// `+` or `＋`.
+    Plus,
+    /// A space, dash, dot, slash or parenthesis.
+    Separator,
+    /// A letter: a typo, a vanity number or an extension label.
+    Letter,
+    /// Any other character.
+    Refused(CharacterKind),
+}
+
+impl Character {
+    fn of(c: char) -> Self {
+        match c {
+            '0'..='9' | '０'..='９' => Self::Digit,
+            '+' | '＋' => Self::Plus,
+            ' ' | '\u{a0}' | '\u{3000}' // space, no-break space, ideographic space
+            | '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '－' // hyphens, dashes, minus
+            | '.' | '．' | '/' | '／' | '(' | ')' | '（' | '）' => Self::Separator,
+            '*' | '＊' => Self::Refused(CharacterKind::Star),
+            c if c.is_alphabetic() => Self::Letter,
+            c if is_invisible(c) => Self::Refused(CharacterKind::Invisible),
+            c if is_other_script_digit(c) => Self::Digit,
+            _ => Self::Refused(CharacterKind::Other),
+        }
+    }
+}
+
+/// Whether `c` does not show: a control character (NUL, tab, line break, …), a line or
+/// paragraph separator, or a formatting character pasted along with text (soft hyphen,
+/// zero-width space and joiners, direction marks and embeddings, word joiner, byte-order mark).
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+        )
+}
+
+/// Whether `c` is a decimal digit of a script other than ASCII and full-width (Arabic-Indic,
+/// Devanagari, …), as libphonenumber reads it: a numeric character it turns into one digit.
+fn is_other_script_digit(c: char) -> bool {
+    c.is_numeric()
+        && PHONE_NUMBER_UTIL
+            .normalize_digits_only(c.encode_utf8(&mut [0; 4]))
+            .len()
+            == 1
+}
+
+/// Whether libphonenumber reads an extension (`ext. 12`, `#12`, `;ext=12`) in `text`.
+fn has_extension(text: &str, region: Option<Region>) -> bool {
+    is_short_enough_to_parse(text)
+        && PHONE_NUMBER_UTIL
+            .parse(text, region)
+            .is_ok_and(|number| number.extension.is_some_and(|ext| !ext.is_empty()))
+}
+
+/// Whether `text` is at most [`MAX_PARSED_CHARS`] long; reads no further than that.
+fn is_short_enough_to_parse(text: &str) -> bool {
+    text.chars().nth(MAX_PARSED_CHARS).is_none()
 }
 
 /// Reads an ISO 3166-1 alpha-2 code that libphonenumber has metadata for.
@@ -539,12 +675,23 @@ pub enum PhoneError {
     InvalidCountryCode,
     /// Too few digits for any number of the country.
     TooShort,
-    /// Too many digits for any number of the country.
+    /// Too many digits for any number of the country, or more than the 15 that E.164 allows
+    /// (country code included).
     TooLong,
     /// The length is plausible, but no valid number of the country looks like this.
     InvalidNumber,
     /// The input has an extension (`ext. 12`), which WhatsApp cannot dial.
     Extension,
+    /// The input has a character that is not part of a written phone number (see
+    /// [accepted characters](PhoneNumber#accepted-characters)), such as the `*` of a masked
+    /// number or a NUL. It is refused rather than skipped, since skipping it could yield a
+    /// different, valid number.
+    UnexpectedCharacter {
+        /// What the character is.
+        kind: CharacterKind,
+        /// Its byte offset in the input as given, so `&input[index..]` starts with it.
+        index: usize,
+    },
     /// The region is not an ISO 3166-1 alpha-2 code with phone metadata.
     UnknownRegion {
         /// The region as given; longer than three characters it is masked like a phone
@@ -592,6 +739,9 @@ impl fmt::Display for PhoneError {
             Self::Extension => {
                 f.write_str("phone number has an extension, which whatsapp cannot dial")
             }
+            Self::UnexpectedCharacter { kind, index } => {
+                write!(f, "phone number has {kind} at byte {index}")
+            }
             Self::UnknownRegion { region } => write!(
                 f,
                 "unknown region {region:?}: expected an ISO 3166-1 alpha-2 code such as \"DE\""
@@ -601,6 +751,51 @@ impl fmt::Display for PhoneError {
 }
 
 impl std::error::Error for PhoneError {}
+
+/// What kind of character made [`PhoneError::UnexpectedCharacter`].
+///
+/// # Example
+///
+/// ```
+/// use qyvo::PhoneNumber;
+/// use qyvo::phone::{CharacterKind, PhoneError, mask};
+///
+/// let masked = mask("4155550123");
+/// assert_eq!(masked, "4155****23");
+/// assert_eq!(
+///     PhoneNumber::parse_with_region(&masked, "US"),
+///     Err(PhoneError::UnexpectedCharacter { kind: CharacterKind::Star, index: 4 })
+/// );
+/// let err = "+1 415 555 0123\0".parse::<PhoneNumber>().unwrap_err();
+/// assert_eq!(err.to_string(), "phone number has an invisible control or formatting character at byte 15");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CharacterKind {
+    /// A character that does not show: a control character (NUL, a tab or line break inside
+    /// the number) or a formatting one (zero-width space, soft hyphen, direction mark,
+    /// byte-order mark).
+    Invisible,
+    /// `*`, which stands for unknown digits: a masked number ([`mask`]) or a keypad code.
+    Star,
+    /// A `+` after the first digit, or a second `+`.
+    MisplacedPlus,
+    /// Any other character that is not a digit, an accepted separator or a letter: a symbol
+    /// such as `%`, `#`, `,`, `~` or `[`, a space other than the accepted ones, a numeral that
+    /// is not a decimal digit (`²`).
+    Other,
+}
+
+impl fmt::Display for CharacterKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Invisible => "an invisible control or formatting character",
+            Self::Star => "a `*` standing for unknown digits",
+            Self::MisplacedPlus => "a misplaced `+`",
+            Self::Other => "a character that is not part of a phone number",
+        })
+    }
+}
 
 /// Lets generic SDK methods take `P: TryInto<PhoneNumber>, P::Error: Into<PhoneError>`.
 ///

@@ -4,7 +4,9 @@ use std::collections::{BTreeSet, HashSet};
 
 use proptest::prelude::*;
 
-use super::{PhoneError, PhoneNumber, mask};
+use rlibphonenumber::enums::Region;
+
+use super::{CharacterKind, PhoneError, PhoneNumber, Written, mask};
 
 /// Error kinds of the table, mirroring [`PhoneError`] without its fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +20,10 @@ enum Kind {
     InvalidNumber,
     Extension,
     UnknownRegion,
+    Invisible,
+    Star,
+    MisplacedPlus,
+    Other,
 }
 
 impl Kind {
@@ -32,6 +38,12 @@ impl Kind {
             PhoneError::InvalidNumber => Self::InvalidNumber,
             PhoneError::Extension => Self::Extension,
             PhoneError::UnknownRegion { .. } => Self::UnknownRegion,
+            PhoneError::UnexpectedCharacter { kind, .. } => match kind {
+                CharacterKind::Invisible => Self::Invisible,
+                CharacterKind::Star => Self::Star,
+                CharacterKind::MisplacedPlus => Self::MisplacedPlus,
+                CharacterKind::Other => Self::Other,
+            },
         }
     }
 }
@@ -43,7 +55,9 @@ use Kind::*;
 /// Built with Python `phonenumbers` 9.0.43 (Google's libphonenumber) as the oracle: parse,
 /// `is_valid_number`, E.164 formatting, and `is_possible_number_with_reason` for the reason of
 /// an invalid number, mapped through this module's policy (no `+` and no region is
-/// `MissingCountryCode`; letters are `NotANumber` unless they spell an extension). Cases that
+/// `MissingCountryCode`; letters are `NotANumber` unless they spell an extension; any other
+/// character outside the accepted set is refused with its `CharacterKind` where libphonenumber
+/// skips it; a valid number of more than 15 digits is `TooLong`). Cases that
 /// looked odd were checked by hand against the metadata: Nigeria's and Indonesia's
 /// international prefixes are `009` and `00[89]`, so `00 234…` and `001 62…` are read as
 /// national numbers there and fail; Mexico dropped its mobile `1`, so `+52 1 55…` is too long;
@@ -106,10 +120,10 @@ const TABLE: &[(&str, Option<&str>, Result<&str, Kind>)] = &[
     ("phone: +14155550123", None, Err(NotANumber)),
     ("abc", Some("US"), Err(NotANumber)),
     ("+", None, Err(NotANumber)),
-    ("++", None, Err(NotANumber)),
+    ("++", None, Err(MisplacedPlus)),
     ("---", None, Err(NotANumber)),
     ("()", None, Err(NotANumber)),
-    ("!!!", None, Err(NotANumber)),
+    ("!!!", None, Err(Other)),
     ("+1 415 555 0123 / call after 5", None, Err(NotANumber)),
     ("", None, Err(Empty)),
     ("   ", None, Err(Empty)),
@@ -329,6 +343,60 @@ const TABLE: &[(&str, Option<&str>, Result<&str, Kind>)] = &[
     ("+2547121234", None, Err(InvalidNumber)),
     ("+25471212345699", None, Err(TooLong)),
     ("+20 10 01234567", None, Ok("+201001234567")),
+    // Every accepted character, as people write numbers.
+    ("(+44) 20 7946 0958", None, Ok("+442079460958")),
+    ("+44 (0)20 7946 0958", None, Ok("+442079460958")),
+    ("+33 (0)1 42 76 49 78", None, Ok("+33142764978")),
+    ("+49 (0)151 2345 6789", None, Ok("+4915123456789")),
+    ("030/12345678", Some("DE"), Ok("+493012345678")),
+    ("+33 6 12\u{a0}34\u{a0}56\u{a0}78", None, Ok("+33612345678")),
+    ("+33\u{3000}6\u{3000}12 34 56 78", None, Ok("+33612345678")),
+    ("+33 6 12–34–56–78", None, Ok("+33612345678")),
+    ("+1 415 555\u{2011}0123", None, Ok("+14155550123")),
+    ("+1 415 555 − 0123", None, Ok("+14155550123")),
+    ("（０３）１２３４－５６７８", Some("JP"), Ok("+81312345678")),
+    ("０３．１２３４．５６７８", Some("JP"), Ok("+81312345678")),
+    ("０３／１２３４／５６７８", Some("JP"), Ok("+81312345678")),
+    ("+٢٠ ١٠ ٠١٢٣٤٥٦٧", None, Ok("+201001234567")),
+    ("+۹۸ ۹۱۲ ۳۴۵ ۶۷۸۹", None, Ok("+989123456789")),
+    ("+९१ ८१२३४ ५६७८९", None, Ok("+918123456789")),
+    ("\t+1 415 555 0123\r\n", None, Ok("+14155550123")),
+    // Issue 12: libphonenumber skips these characters (the oracle accepts most of these
+    // inputs); skipping them can make a different number, so they are refused.
+    ("4155****23", Some("DE"), Err(Star)),
+    ("4155****23", Some("US"), Err(Star)),
+    ("+1415*****23", None, Err(Star)),
+    ("+1 415 555 0123 *", None, Err(Star)),
+    ("+1 415 555 0123\0\0", None, Err(Invisible)),
+    ("+1 415\0 555 0123", None, Err(Invisible)),
+    ("+1 415\t555 0123", None, Err(Invisible)),
+    ("+1 415\n555 0123", None, Err(Invisible)),
+    ("\u{feff}+14155550123", None, Err(Invisible)),
+    ("+14155550123\u{200e}", None, Err(Invisible)),
+    ("+33 6 12\u{200b}34 56 78", None, Err(Invisible)),
+    ("+33 6 12\u{ad}34 56 78", None, Err(Invisible)),
+    ("+1 415 %555 0123", None, Err(Other)),
+    ("%%+14155550123", None, Err(Other)),
+    ("+14155550123%", None, Err(Other)),
+    ("+14155550123,", None, Err(Other)),
+    ("+1 415 555 0123 ;", None, Err(Other)),
+    ("+1 415 555 0123 !", None, Err(Other)),
+    ("\"+1 415 555 0123\"", None, Err(Other)),
+    ("+33 6 12[34] 56 78", None, Err(Other)),
+    ("+33 6 12~34 56 78", None, Err(Other)),
+    ("8~10 7 912 345 67 89", Some("RU"), Err(Other)),
+    ("+33 6 12\u{202f}34 56 78", None, Err(Other)),
+    ("+1 415 555 012³", None, Err(Other)),
+    ("1+4155550123", Some("US"), Err(MisplacedPlus)),
+    ("+1+4155550123", None, Err(MisplacedPlus)),
+    ("+1 415 555 0123 +", None, Err(MisplacedPlus)),
+    ("00 +33 1 42 76 49 78", Some("DE"), Err(MisplacedPlus)),
+    // Issue 12: valid in libphonenumber's metadata, longer than E.164's 15 digits.
+    ("+49 30 12345678901", None, Ok("+493012345678901")),
+    ("+49 30 123456789012", None, Err(TooLong)),
+    ("+49 30 1234567890123", None, Err(TooLong)),
+    ("+49 89 1234567890123", None, Err(TooLong)),
+    ("030 123456789012", Some("DE"), Err(TooLong)),
     ("010 01234567", Some("EG"), Ok("+201001234567")),
     ("02 34567890", Some("EG"), Ok("+20234567890")),
     ("00 201001234567", Some("EG"), Ok("+201001234567")),
@@ -368,13 +436,18 @@ fn table_matches_libphonenumber_oracle() {
     );
 }
 
+/// Parses like [`PhoneNumber::parse_inner`] without the fast path.
+fn general(input: &str, region: Option<Region>) -> Result<PhoneNumber, PhoneError> {
+    PhoneNumber::parse_general(Written::check(input, region)?, region)
+}
+
 #[test]
 fn fast_path_agrees_with_general_path_on_table() {
     for &(input, region, _) in TABLE {
         let region = region.and_then(|code| super::region_from_code(code).ok());
         assert_eq!(
             PhoneNumber::parse_inner(input, region),
-            PhoneNumber::parse_general(input, region),
+            general(input, region),
             "{input:?} in {region:?}"
         );
     }
@@ -384,7 +457,7 @@ fn fast_path_agrees_with_general_path_on_table() {
 fn fast_path_takes_plain_international_input_only() {
     let fast = |input| PhoneNumber::parse_plain_international(input).map(String::from);
     assert_eq!(fast("+14155550123"), Some("+14155550123".to_owned()));
-    assert_eq!(fast(" +1 (415) 555-0123 "), Some("+14155550123".to_owned()));
+    assert_eq!(fast("+1 (415) 555-0123"), Some("+14155550123".to_owned()));
     assert_eq!(fast("+390669820000"), Some("+390669820000".to_owned()));
     // A national prefix to strip, an invalid number, an extension, letters, full-width digits,
     // no `+`, too many digits: all left to the general path.
@@ -421,7 +494,7 @@ fn table_is_broad() {
         .collect();
     assert_eq!(
         kinds.len(),
-        9,
+        13,
         "every error kind is in the table: {kinds:?}"
     );
 }
@@ -544,6 +617,10 @@ fn whatsapp_ids_are_digits_with_country_code() {
         PhoneNumber::from_whatsapp_id("1415555"),
         Err(PhoneError::TooShort)
     );
+    assert_eq!(
+        PhoneNumber::from_whatsapp_id("4930123456789012"),
+        Err(PhoneError::TooLong)
+    );
 }
 
 #[test]
@@ -598,6 +675,97 @@ fn debug_masks_the_number() {
     assert_eq!(phone.masked().to_string(), "+1415*****23");
     let wrapped: Result<Option<PhoneNumber>, PhoneError> = Ok(Some(phone));
     assert!(!format!("{wrapped:?}").contains("4155550123"));
+}
+
+/// Issue 12: a masked number pasted back from a log became a different, valid number.
+#[test]
+fn masked_number_is_refused() {
+    assert_eq!(mask("+49 415 5550 123"), "+4941******23");
+    for (masked, region) in [("4155****23", "DE"), ("+4941******23", "DE")] {
+        assert!(
+            PhoneNumber::parse_with_region(masked, region).is_err(),
+            "{masked:?}"
+        );
+    }
+}
+
+/// Issue 12: `*`, `%` and control characters were dropped anywhere.
+#[test]
+fn skipped_characters_are_refused() {
+    for input in [
+        "+1 415 555 0123\0\0",
+        "+1 415 555 0123*",
+        "+1 415 *555 0123",
+        "+1 415 %555 0123",
+        "%+14155550123",
+        "+1415\u{7}5550123",
+    ] {
+        assert!(input.parse::<PhoneNumber>().is_err(), "{input:?}");
+    }
+}
+
+/// Issue 12: `+49` numbers of 16 and 17 digits passed although E.164 allows 15.
+#[test]
+fn numbers_longer_than_e164_are_refused() {
+    for input in ["+49 30 123456789012", "+49 30 1234567890123"] {
+        assert!(input.parse::<PhoneNumber>().is_err(), "{input:?}");
+    }
+}
+
+/// libphonenumber's reference implementations refuse input longer than 250 characters as too
+/// long to parse (checked against Python `phonenumbers`); so does this crate, before its
+/// regular expressions run over input of any length.
+#[test]
+fn input_of_more_than_250_characters_is_too_long() {
+    let spaced = |spaces: usize| format!("+1{}4155550123", " ".repeat(spaces));
+    assert_eq!(spaced(238).chars().count(), 250);
+    assert_eq!(
+        spaced(238).parse::<PhoneNumber>().map(String::from),
+        Ok("+14155550123".to_owned())
+    );
+    assert_eq!(spaced(239).parse::<PhoneNumber>(), Err(PhoneError::TooLong));
+    let long = format!("{} ext. 12", "4".repeat(1 << 20));
+    assert_eq!(long.parse::<PhoneNumber>(), Err(PhoneError::NotANumber));
+}
+
+#[test]
+fn refusals_say_what_and_where() {
+    let refusal = |input: &str| input.parse::<PhoneNumber>().unwrap_err();
+    assert_eq!(
+        refusal("  +1 415 555 0123\0"),
+        PhoneError::UnexpectedCharacter {
+            kind: CharacterKind::Invisible,
+            index: 17
+        }
+    );
+    assert_eq!(
+        refusal("+1415*****23"),
+        PhoneError::UnexpectedCharacter {
+            kind: CharacterKind::Star,
+            index: 5
+        }
+    );
+    // Full-width characters take three bytes each.
+    assert_eq!(
+        refusal("＋１＋４１５５５５０１２３"),
+        PhoneError::UnexpectedCharacter {
+            kind: CharacterKind::MisplacedPlus,
+            index: 6
+        }
+    );
+    let input = "+1 415 555 0123 %";
+    let PhoneError::UnexpectedCharacter { kind, index } = refusal(input) else {
+        panic!("{input:?} is refused for its `%`");
+    };
+    assert_eq!((kind, &input[index..]), (CharacterKind::Other, "%"));
+    assert_eq!(
+        refusal("+1415*****23").to_string(),
+        "phone number has a `*` standing for unknown digits at byte 5"
+    );
+    // An extension is still reported as one, letters as not a number.
+    assert_eq!(refusal("+1 415 555 0123 #12"), PhoneError::Extension);
+    assert_eq!(refusal("+1 415 555 0123,,12"), PhoneError::Extension);
+    assert_eq!(refusal("+1 415 555 0I23"), PhoneError::NotANumber);
 }
 
 #[test]
@@ -663,14 +831,66 @@ fn valid_number() -> impl Strategy<Value = PhoneNumber> {
 
 /// Inserts a separator people type after each digit, chosen by `noise`.
 fn typed_like_a_person(e164: &str, noise: &[u8]) -> String {
-    let separators = ["", " ", "-", ".", "", " "];
+    let separators = [
+        "", " ", "-", ".", "", " ", "/", "\u{a0}", "–", "\u{3000}", "－",
+    ];
     e164.chars()
         .zip(noise.iter().cycle())
         .map(|(c, &n)| format!("{c}{}", separators[usize::from(n) % separators.len()]))
         .collect()
 }
 
+/// Writes the ASCII digits of `text` in another script whose zero is `zero`.
+fn digits_in(text: &str, zero: char) -> String {
+    text.chars()
+        .map(|c| match c.to_digit(10) {
+            Some(value) => char::from_u32(u32::from(zero) + value).unwrap_or(c),
+            None => c,
+        })
+        .collect()
+}
+
+/// Characters outside the accepted set, one of each kind and then some.
+const REFUSED: &[char] = &[
+    '*', '＊', '\0', '\t', '\n', '\u{7f}', '\u{200b}', '\u{feff}', '\u{200e}', '%', '#', ',', ';',
+    '~', '[', '!', '_', '\'', '"', '\u{202f}', '²',
+];
+
 proptest! {
+    #[test]
+    fn masked_numbers_never_parse(phone in valid_number(), region in prop::sample::select(&["US", "DE", "GB", "FR", "IN", "BR"][..])) {
+        let masked = mask(phone.as_str());
+        let star = |result: Result<PhoneNumber, PhoneError>| matches!(
+            result,
+            Err(PhoneError::UnexpectedCharacter { kind: CharacterKind::Star, .. })
+        );
+        prop_assert!(star(masked.parse()), "{:?}", masked);
+        prop_assert!(star(PhoneNumber::parse_with_region(&masked, region)), "{:?}", masked);
+        prop_assert!(star(PhoneNumber::parse_with_region(&masked[1..], region)), "{:?}", masked);
+    }
+
+    #[test]
+    fn refused_characters_are_never_skipped(
+        phone in valid_number(),
+        noise in prop::collection::vec(any::<u8>(), 1..8),
+        refused in prop::sample::select(REFUSED),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let typed = typed_like_a_person(phone.as_str(), &noise);
+        let boundaries: Vec<usize> = typed.char_indices().map(|(i, _)| i).chain([typed.len()]).collect();
+        let at = boundaries[at.index(boundaries.len())];
+        let input = format!("{}{refused}{}", &typed[..at], &typed[at..]);
+        // Whitespace at either end is trimmed, which is not a skip.
+        prop_assume!(input.trim().contains(refused));
+        let result = input.parse::<PhoneNumber>();
+        prop_assert!(result.is_err(), "{:?} -> {:?}", input, result);
+    }
+
+    #[test]
+    fn other_scripts_digits_read_as_ascii(phone in valid_number(), zero in prop::sample::select(&['０', '٠', '۰', '०'][..])) {
+        prop_assert_eq!(digits_in(phone.as_str(), zero).parse::<PhoneNumber>(), Ok(phone));
+    }
+
     #[test]
     fn normalizing_is_idempotent(phone in valid_number(), noise in prop::collection::vec(any::<u8>(), 1..8)) {
         let typed = typed_like_a_person(phone.as_str(), &noise);
@@ -681,9 +901,9 @@ proptest! {
 
     #[test]
     fn fast_path_agrees_with_general_path(input in "[+]?[0-9 ().-]{0,24}", phone in valid_number(), noise in prop::collection::vec(any::<u8>(), 1..8)) {
-        prop_assert_eq!(PhoneNumber::parse_inner(&input, None), PhoneNumber::parse_general(&input, None));
+        prop_assert_eq!(PhoneNumber::parse_inner(&input, None), general(&input, None));
         let typed = typed_like_a_person(phone.as_str(), &noise);
-        prop_assert_eq!(PhoneNumber::parse_general(&typed, None), Ok(phone));
+        prop_assert_eq!(general(&typed, None), Ok(phone));
     }
 
     #[test]

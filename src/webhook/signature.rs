@@ -51,7 +51,9 @@ pub struct WebhookSecret {
 impl WebhookSecret {
     /// Checks the secret and prepares the HMAC key.
     ///
-    /// Fails with [`WebhookError::InvalidSecret`] when the secret is blank once trimmed.
+    /// Fails with [`WebhookError::InvalidSecret`] when the secret is blank: nothing but
+    /// whitespace and control characters (such as NUL, as a zeroed buffer or a C string
+    /// would give).
     ///
     /// # Example
     ///
@@ -64,9 +66,9 @@ impl WebhookSecret {
     /// ```
     pub fn new(secret: &str) -> Result<Self, WebhookError> {
         let secret = secret.trim();
-        if secret.is_empty() {
+        if secret.chars().all(|c| c.is_whitespace() || c.is_control()) {
             return Err(WebhookError::InvalidSecret {
-                reason: "it is empty",
+                reason: "it is blank (empty, or only whitespace and control characters)",
             });
         }
         let keyed = HmacSha256::new_from_slice(secret.as_bytes()).map_err(|_| {
@@ -581,10 +583,15 @@ mod tests {
             sign(&secret(" whsec_test\n"), NOW, BODY),
             sign(&secret("whsec_test"), NOW, BODY)
         );
-        for blank in ["", "  ", "\n"] {
+        for blank in ["", "  ", "\n", "\0", "\0\0\0\0", " \0\t\u{7f}\u{85}\0 "] {
             let err = blank.parse::<WebhookSecret>().unwrap_err();
-            assert_eq!(err.to_string(), "invalid webhook secret: it is empty");
+            assert_eq!(
+                err.to_string(),
+                "invalid webhook secret: it is blank (empty, or only whitespace and control characters)",
+                "{blank:?}"
+            );
         }
+        assert!(WebhookSecret::new("\0x\0").is_ok());
         let from_json: WebhookSecret = serde_json::from_str("\"whsec_test\"").unwrap();
         assert_eq!(
             sign(&from_json, NOW, BODY),
@@ -593,6 +600,13 @@ mod tests {
         assert!(serde_json::from_str::<WebhookSecret>("\"\"").is_err());
         assert!(WebhookSecret::try_from(String::from("x")).is_ok());
         assert!(WebhookSecret::try_from("").is_err());
+    }
+
+    /// Issue 12: a secret of NUL bytes (a zeroed buffer) was accepted as non-blank.
+    #[test]
+    fn nul_only_secret_is_refused() {
+        assert!(WebhookSecret::new("\0\0\0\0").is_err());
+        assert!(serde_json::from_str::<WebhookSecret>(r#"" \u0000\u0000 ""#).is_err());
     }
 
     #[test]
@@ -841,6 +855,11 @@ mod tests {
             let header = format!("t={t},v1={v1}{extra}");
             let _ = header.parse::<SignatureHeader>();
             prop_assert!(verifier().verify_at(Some(&header), BODY, now()).is_err());
+        }
+
+        #[test]
+        fn blank_secrets_are_refused(blank in "[\\s\\x00-\\x1f\\x7f-\\x9f]{0,40}") {
+            prop_assert!(WebhookSecret::new(&blank).is_err());
         }
 
         #[test]
