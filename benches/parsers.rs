@@ -20,7 +20,11 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use qyvo::phone::mask;
 use qyvo::webhook::{SignatureHeader, WebhookSecret};
-use qyvo::{PhoneNumber, Placeholders, Tag, Tags, Variables};
+use qyvo::{
+    contact::{Tag, Tags},
+    phone::PhoneNumber,
+    template::{Placeholders, Variables},
+};
 
 /// Input sizes, in bytes, with their labels.
 const SIZES: [(&str, usize); 3] = [("10KB", 10_000), ("100KB", 100_000), ("1MB", 1_000_000)];

@@ -75,3 +75,7 @@ pub const POLL_MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// How many sends of a bulk send run at once: 4.
 pub const BULK_CONCURRENCY: usize = 4;
+
+/// How far a webhook's signed time may be from now, either way: 5 minutes (the docs give
+/// none; five minutes is Stripe's default).
+pub const WEBHOOK_TOLERANCE: Duration = Duration::from_secs(300);

@@ -17,12 +17,12 @@ mod runtime;
 mod generated;
 // Conveniences on the client: checked requests, pollers and webhooks; bulk sends on the
 // checked ones; the extension trait that starts them all.
+pub mod bulk;
 pub mod checked;
+pub mod ext;
 pub mod poll;
 #[cfg(feature = "webhooks")]
 pub mod webhook;
-pub mod bulk;
-pub mod ext;
 
 pub use error::Error;
 pub use generated::{Client, builder};

@@ -187,7 +187,11 @@ fn every_import_points_down_to_a_lower_layer() {
         upward.join("\n")
     );
     // The walk saw the crate: the runtime reaches the error, the conveniences the client.
-    for edge in [("runtime", "error"), ("checked", "generated"), ("ext", "bulk")] {
+    for edge in [
+        ("runtime", "error"),
+        ("checked", "generated"),
+        ("ext", "bulk"),
+    ] {
         assert!(
             edges.contains_key(&(edge.0.to_owned(), edge.1.to_owned())),
             "{edge:?} not found"
@@ -201,7 +205,10 @@ fn the_path_scanner_reads_imports_and_inline_paths() {
         crate_paths("use crate::{Client, error::Acted, runtime::{self, x}};"),
         ["Client", "error", "runtime"]
     );
-    assert_eq!(crate_paths("let x = crate::defaults::TIMEOUT;"), ["defaults"]);
+    assert_eq!(
+        crate_paths("let x = crate::defaults::TIMEOUT;"),
+        ["defaults"]
+    );
     assert_eq!(
         code_of("let url = \"https://x\"; // crate::ext\nuse crate::poll;"),
         "let url = \"https://x\"; \nuse crate::poll;\n"

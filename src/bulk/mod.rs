@@ -42,8 +42,8 @@ pub use journal::{BulkJournal, FileJournal, JournalStatus};
 
 use crate::{
     Client, Error,
-    error::Acted,
     checked::SendTemplate,
+    error::Acted,
     phone::{PhoneError, PhoneNumber},
     template::{Variables, VariablesError},
     types,

@@ -757,7 +757,7 @@ impl std::error::Error for PhoneError {}
 /// # Example
 ///
 /// ```
-/// use qyvo::PhoneNumber;
+/// use qyvo::phone::PhoneNumber;
 /// use qyvo::phone::{CharacterKind, PhoneError, mask};
 ///
 /// let masked = mask("4155550123");

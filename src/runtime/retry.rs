@@ -193,7 +193,6 @@ pub fn decide(error: &Error, retries_done: u32, policy: &RetryPolicy, jitter: f6
     }
 }
 
-
 /// A token bucket that limits retries to a fraction of traffic, shared by a client's clones.
 ///
 /// Every retry spends one token; every first attempt that succeeds earns a fifth of one, up to

@@ -26,7 +26,7 @@ use std::{error::Error, fmt};
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WebhookError {
-    /// The secret cannot be used as an HMAC key (it is empty, or blank once trimmed).
+    /// The secret cannot be used as an HMAC key (it is empty, or only whitespace and control characters).
     InvalidSecret {
         /// What is wrong with it; never the secret itself.
         reason: &'static str,

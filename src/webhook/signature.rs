@@ -296,7 +296,7 @@ pub fn sign(secret: &WebhookSecret, timestamp: i64, body: &[u8]) -> String {
 /// both the old and the new one while rotating). The signature is checked first, then the
 /// timestamp: a [`WebhookError::StaleTimestamp`] or [`WebhookError::FutureTimestamp`] therefore
 /// always concerns an authentic but replayed or clock-skewed delivery. The tolerance applies in
-/// both directions and defaults to [`Verifier::DEFAULT_TOLERANCE`] (five minutes).
+/// both directions and defaults to [`defaults::WEBHOOK_TOLERANCE`](crate::defaults::WEBHOOK_TOLERANCE) (five minutes).
 ///
 /// # Example
 ///
@@ -328,10 +328,6 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// The default timestamp tolerance: 300 seconds, before or after now (the docs give none;
-    /// five minutes is Stripe's default).
-    pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
-
     /// A verifier for one secret with the default tolerance.
     ///
     /// # Example
@@ -340,13 +336,13 @@ impl Verifier {
     /// use qyvo::webhook::Verifier;
     ///
     /// let verifier = Verifier::new("whsec_example".parse()?);
-    /// assert_eq!(verifier.tolerance(), Verifier::DEFAULT_TOLERANCE);
+    /// assert_eq!(verifier.tolerance(), qyvo::defaults::WEBHOOK_TOLERANCE);
     /// # Ok::<(), qyvo::webhook::WebhookError>(())
     /// ```
     pub fn new(secret: WebhookSecret) -> Self {
         Self {
             secrets: vec![secret],
-            tolerance: Self::DEFAULT_TOLERANCE,
+            tolerance: crate::defaults::WEBHOOK_TOLERANCE,
         }
     }
 
