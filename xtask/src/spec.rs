@@ -165,7 +165,7 @@ pub fn produce(upstream: &[u8], upstream_name: &str, overlay: &str) -> Result<Pr
 /// Checks `text` the way the build reads it: `openapiv3` parses it, the version is 3.0.3, and
 /// every operation has an `operationId` and an `x-qyvo-retry` of `safe` or `send`.
 pub fn validate(text: &str) -> Result<(), SpecError> {
-    let spec: openapiv3::OpenAPI = serde_yaml::from_str(text).map_err(|e| SpecError::Invalid {
+    let spec: openapiv3::OpenAPI = yaml_serde::from_str(text).map_err(|e| SpecError::Invalid {
         problems: vec![format!("openapiv3 cannot parse it: {e}")],
     })?;
     let mut problems = Vec::new();
