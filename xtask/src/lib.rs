@@ -13,11 +13,14 @@
 //! that tests run it on temporary copies.
 
 pub mod ci;
+#[path = "../../build/codegen.rs"]
+pub mod codegen;
 pub mod convert;
 pub mod document;
 pub mod fetch;
 pub mod location;
 pub mod overlay;
+pub mod preflight;
 pub mod report;
 pub mod run;
 pub mod setup;

@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::codegen;
 use crate::convert::{self, ConvertError};
 use crate::document::{self, DocumentError, Format};
 use crate::fetch::{FetchError, Source};
 use crate::location::Location;
 use crate::overlay::{Overlay, OverlayError, Unmatched};
+use crate::preflight::{self, PreflightError};
 use crate::report::Report;
 
 /// The generated spec, read by `build.rs`.
@@ -78,6 +80,9 @@ pub enum SpecError {
         /// Every problem found.
         problems: Vec<String>,
     },
+    /// progenitor cannot generate the client from the produced spec (it would break `build.rs`).
+    #[error("the produced spec would break the build")]
+    Preflight(#[from] PreflightError),
     /// `openapi.yaml` differs from what the snapshot and corrections produce.
     #[error(
         "{OUTPUT} differs from what {upstream} + {OVERLAY} produce (hand edit? run `cargo xtask spec refresh --from {upstream}`)\n{diff}"
@@ -162,34 +167,25 @@ pub fn produce(upstream: &[u8], upstream_name: &str, overlay: &str) -> Result<Pr
     })
 }
 
-/// Checks `text` the way the build reads it: `openapiv3` parses it, the version is 3.0.3, and
-/// every operation has an `operationId` and an `x-qyvo-retry` of `safe` or `send`.
+/// Checks `text` the way the build reads it: it parses, its version is 3.0.3, every operation has
+/// an `operationId` and an `x-qyvo-retry` of `safe` or `send` (the build's operation table), and
+/// progenitor generates the client from it with the build's settings ([`preflight`]).
 pub fn validate(text: &str) -> Result<(), SpecError> {
-    let spec: openapiv3::OpenAPI = yaml_serde::from_str(text).map_err(|e| SpecError::Invalid {
-        problems: vec![format!("openapiv3 cannot parse it: {e}")],
+    let spec = codegen::parse(text).map_err(|e| SpecError::Invalid {
+        problems: vec![e.to_string()],
     })?;
     let mut problems = Vec::new();
     if spec.openapi != "3.0.3" {
         problems.push(format!("version is {}, not 3.0.3", spec.openapi));
     }
-    for (path, method, operation) in spec.operations() {
-        match &operation.operation_id {
-            None => problems.push(format!("{method} {path} has no operationId")),
-            Some(id) => match operation
-                .extensions
-                .get("x-qyvo-retry")
-                .and_then(Value::as_str)
-            {
-                Some("safe" | "send") => {}
-                _ => problems.push(format!("{id} has no x-qyvo-retry of `safe` or `send`")),
-            },
-        }
+    if let Err(e) = codegen::operation_table(&spec) {
+        problems.push(e.to_string());
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(SpecError::Invalid { problems })
+    if !problems.is_empty() {
+        return Err(SpecError::Invalid { problems });
     }
+    preflight::client(text)?;
+    Ok(())
 }
 
 /// What a refresh did.
