@@ -19,6 +19,7 @@ pub mod convert;
 pub mod document;
 pub mod fetch;
 pub mod location;
+pub mod operations;
 pub mod overlay;
 pub mod preflight;
 pub mod report;

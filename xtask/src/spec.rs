@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::codegen;
-use crate::convert::{self, ConvertError};
+use crate::convert::{self, ConvertError, Note};
 use crate::document::{self, DocumentError, Format};
 use crate::fetch::{FetchError, Source};
-use crate::location::Location;
+use crate::operations;
 use crate::overlay::{Overlay, OverlayError, Unmatched};
 use crate::preflight::{self, PreflightError};
 use crate::report::Report;
@@ -126,8 +126,8 @@ pub struct Produced {
     pub text: String,
     /// The same, as a tree.
     pub document: Value,
-    /// Keywords the conversion dropped.
-    pub dropped: Vec<Location>,
+    /// Every lossy step of the conversion and of the operation rules.
+    pub notes: Vec<Note>,
 }
 
 /// The header comment of the generated file.
@@ -137,10 +137,13 @@ pub fn header(upstream: &str) -> String {
     )
 }
 
-/// Converts `upstream` (YAML or JSON, 3.0.x or 3.1.x), applies the overlay and renders the result.
+/// Converts `upstream` (YAML or JSON, 3.0.x or 3.1.x), applies the overlay, then the operation
+/// rules ([`operations`]), and renders the result.
 ///
 /// `upstream_name` is the repository path the snapshot is stored at (it goes into the header).
-/// Fails on corrections that match nothing and on a result that the build could not use.
+/// Fails on corrections that match nothing and on a result that the build could not use. The
+/// overlay runs before the operation rules, so the project's corrections (one success type for
+/// the triggers, one error schema) leave those rules nothing to do on Qyvo's document.
 pub fn produce(upstream: &[u8], upstream_name: &str, overlay: &str) -> Result<Produced, SpecError> {
     let tree = document::parse(upstream).map_err(|source| SpecError::Document {
         name: upstream_name.to_owned(),
@@ -153,18 +156,74 @@ pub fn produce(upstream: &[u8], upstream_name: &str, overlay: &str) -> Result<Pr
     if !unmatched.is_empty() {
         return Err(SpecError::Unmatched { unmatched });
     }
-    let text = document::render(&document, &header(upstream_name)).map_err(|source| {
-        SpecError::Document {
-            name: OUTPUT.to_owned(),
-            source,
-        }
-    })?;
+    let mut notes = converted.notes;
+    notes.extend(operations::normalize(&mut document)?);
+    let text = render(&document, &header(upstream_name))?;
     validate(&text)?;
     Ok(Produced {
         text,
         document,
-        dropped: converted.dropped,
+        notes,
     })
+}
+
+/// A document converted by [`convert`].
+#[derive(Debug, Clone)]
+pub struct Converted {
+    /// The OpenAPI 3.0.3 document, as YAML.
+    pub text: String,
+    /// Every lossy step, in document order per rule.
+    pub notes: Vec<Note>,
+}
+
+/// `cargo xtask spec convert`: any OpenAPI 3.0.x/3.1.x document (YAML or JSON) to 3.0.3 shaped for
+/// progenitor, without the project's overlay or `x-qyvo-retry`. [`generates`] checks the result.
+///
+/// ```
+/// let doc = br#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+///   "paths": {"/a": {"get": {"responses": {"200": {"description": "ok",
+///     "content": {"application/json": {"schema": {"type": ["string", "null"]}}}}}}}}}"#;
+/// let converted = xtask::spec::convert(doc, "a.json")?;
+/// assert!(converted.text.contains("operationId: get_a"));
+/// xtask::spec::generates(&converted.text)?;
+/// # Ok::<(), xtask::spec::SpecError>(())
+/// ```
+pub fn convert(input: &[u8], name: &str) -> Result<Converted, SpecError> {
+    let tree = document::parse(input).map_err(|source| SpecError::Document {
+        name: name.to_owned(),
+        source,
+    })?;
+    let converted = convert::down_convert(tree)?;
+    let mut document = converted.document;
+    let mut notes = converted.notes;
+    notes.extend(operations::normalize(&mut document)?);
+    let text = render(
+        &document,
+        &format!("Converted to OpenAPI 3.0.3 by `cargo xtask spec convert` from {name}."),
+    )?;
+    Ok(Converted { text, notes })
+}
+
+fn render(document: &Value, header: &str) -> Result<String, SpecError> {
+    document::render(document, header).map_err(|source| SpecError::Document {
+        name: OUTPUT.to_owned(),
+        source,
+    })
+}
+
+/// Checks that `text` is OpenAPI 3.0.3 and that progenitor generates the client from it with the
+/// build's settings ([`preflight`]).
+pub fn generates(text: &str) -> Result<(), SpecError> {
+    let spec = codegen::parse(text).map_err(|e| SpecError::Invalid {
+        problems: vec![e.to_string()],
+    })?;
+    if spec.openapi != "3.0.3" {
+        return Err(SpecError::Invalid {
+            problems: vec![format!("version is {}, not 3.0.3", spec.openapi)],
+        });
+    }
+    preflight::client(text)?;
+    Ok(())
 }
 
 /// Checks `text` the way the build reads it: it parses, its version is 3.0.3, every operation has
@@ -193,8 +252,8 @@ pub fn validate(text: &str) -> Result<(), SpecError> {
 pub struct Refreshed {
     /// Changes for SDK users, old `openapi.yaml` → new.
     pub report: Report,
-    /// Keywords the conversion dropped.
-    pub dropped: Vec<Location>,
+    /// Every lossy step of the conversion and of the operation rules.
+    pub notes: Vec<Note>,
     /// Whether `openapi.yaml` changed.
     pub changed: bool,
 }
@@ -259,7 +318,7 @@ pub fn refresh(root: &Path, source: &Source) -> Result<Refreshed, SpecError> {
     write_atomic(&root.join(PROVENANCE), provenance.as_bytes())?;
     Ok(Refreshed {
         report,
-        dropped: produced.dropped,
+        notes: produced.notes,
         changed: old_text.as_deref() != Some(produced.text.as_str()),
     })
 }
