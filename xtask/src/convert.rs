@@ -121,12 +121,26 @@ pub struct Conversion {
 /// # Ok::<(), xtask::convert::ConvertError>(())
 /// ```
 pub fn down_convert(mut document: Value) -> Result<Conversion> {
+    let schemas = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut ids = Map::new();
+    let mut anchors = Map::new();
+    for (name, schema) in &schemas {
+        if let Some(id) = schema.get("$id").and_then(Value::as_str) {
+            ids.insert(
+                id.to_owned(),
+                Value::from(format!("#/components/schemas/{name}")),
+            );
+        }
+        collect_anchors(schema, &mut anchors);
+    }
     let mut converter = Converter {
-        schemas: document
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default(),
+        schemas,
+        ids,
+        anchors,
         notes: Vec::new(),
     };
     converter.root(&mut document)?;
@@ -287,8 +301,29 @@ const SCHEMA_DROP: &[&str] = &[
     "$id",
     "$anchor",
     "$comment",
+    "$vocabulary",
+    "$dynamicAnchor",
     "unevaluatedProperties",
     "contentSchema",
+];
+/// JSON Schema 2020-12 keywords that change what validates and have no 3.0 form: refused.
+/// Any other unknown keyword is not in the vocabulary, so JSON Schema ignores it: dropped.
+const SCHEMA_REFUSE: &[&str] = &[
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "dependentRequired",
+    "contains",
+    "minContains",
+    "maxContains",
+    "patternProperties",
+    "propertyNames",
+    "unevaluatedItems",
+    "$dynamicRef",
+    "$recursiveRef",
+    "$defs",
+    "definitions",
 ];
 /// Siblings of a `$ref` that only annotate: they stay next to its `allOf`.
 const REF_ANNOTATIONS: &[&str] = &[
@@ -309,6 +344,10 @@ const ANNOTATIONS: &[&str] = &["title", "description", "$comment"];
 struct Converter {
     /// The input's `components.schemas`, to resolve a `$ref` whose siblings need its target.
     schemas: Map<String, Value>,
+    /// `$id` of a component schema → its `#/components/schemas/...` reference.
+    ids: Map<String, Value>,
+    /// `$anchor` name → the (unconverted) subschema that declares it.
+    anchors: Map<String, Value>,
     notes: Vec<Note>,
 }
 
@@ -466,6 +505,7 @@ impl Converter {
         if let Some(components) = root.get_mut("components") {
             self.components(components, &location.key("components"))?;
         }
+        self.mutual_tls(root);
         Ok(())
     }
 
@@ -619,15 +659,64 @@ impl Converter {
             return self.reference(scheme, location);
         }
         let scheme = object(scheme, location)?;
-        self.keys(scheme, location, SECURITY_SCHEME, &[])?;
-        if scheme.get("type").and_then(Value::as_str) == Some("mutualTLS") {
-            return Err(ConvertError::UnsupportedValue {
-                location: location.clone(),
-                keyword: "type".into(),
-                reason: "mutualTLS security schemes do not exist in 3.0",
-            });
+        self.keys(scheme, location, SECURITY_SCHEME, &[])
+    }
+
+    /// 3.0 has no `mutualTLS` scheme: it goes, with every security requirement naming it (the
+    /// client's TLS configuration is reqwest's, and progenitor reads no security anyway).
+    fn mutual_tls(&mut self, root: &mut Map<String, Value>) {
+        let Some(schemes) = root
+            .get_mut("components")
+            .and_then(|c| c.get_mut("securitySchemes"))
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        let names: Vec<String> = schemes
+            .iter()
+            .filter(|(_, s)| s.get("type").and_then(Value::as_str) == Some("mutualTLS"))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in &names {
+            schemes.shift_remove(name);
+            self.notes.push(Note::new(
+                Location::root()
+                    .key("components")
+                    .key("securitySchemes")
+                    .key(name),
+                "dropped with the requirements naming it (3.0 has no mutualTLS scheme; TLS is the HTTP client's)",
+            ));
         }
-        Ok(())
+        if names.is_empty() {
+            return;
+        }
+        let strip = |requirements: &mut Value| {
+            if let Some(list) = requirements.as_array_mut() {
+                for requirement in list.iter_mut() {
+                    if let Some(requirement) = requirement.as_object_mut() {
+                        requirement.retain(|name, _| !names.contains(name));
+                    }
+                }
+                list.retain(|r| r.as_object().is_none_or(|r| !r.is_empty()));
+            }
+        };
+        if let Some(security) = root.get_mut("security") {
+            strip(security);
+        }
+        for item in root
+            .get_mut("paths")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|paths| paths.values_mut())
+            .filter_map(Value::as_object_mut)
+        {
+            for method in METHODS {
+                if let Some(security) = item.get_mut(*method).and_then(|op| op.get_mut("security"))
+                {
+                    strip(security);
+                }
+            }
+        }
     }
 
     fn schema(&mut self, schema: &mut Value, location: &Location) -> Result {
@@ -635,6 +724,7 @@ impl Converter {
             Value::Bool(true) => *schema = json!({}),
             Value::Bool(false) => *schema = json!({"not": {}}),
             Value::Object(map) => {
+                self.resolve_identifiers(map, location);
                 let collapsed = collapse_null_arms(std::mem::take(map), location)?;
                 let mut converted = self.schema_keywords(collapsed, location)?;
                 if converted.contains_key("$ref") && converted.len() > 1 {
@@ -651,6 +741,40 @@ impl Converter {
             }
         }
         Ok(())
+    }
+
+    /// A `$ref` to a component's `$id` becomes its `#/components/schemas/...` reference; a `$ref` to
+    /// an `$anchor` (`#name` or `<id>#name`) is replaced by the anchored subschema, its siblings
+    /// winning (progenitor resolves only component references).
+    fn resolve_identifiers(&mut self, map: &mut Map<String, Value>, location: &Location) {
+        let Some(reference) = map.get("$ref").and_then(Value::as_str).map(str::to_owned) else {
+            return;
+        };
+        if let Some(pointer) = self.ids.get(&reference) {
+            self.notes.push(Note::new(
+                location.key("$ref"),
+                format!("`{reference}` (a schema's $id) written as {pointer}"),
+            ));
+            map.insert("$ref".into(), pointer.clone());
+            return;
+        }
+        let anchor = reference
+            .rsplit_once('#')
+            .map(|(_, a)| a)
+            .unwrap_or_default();
+        let Some(target) = self.anchors.get(anchor).and_then(Value::as_object) else {
+            return;
+        };
+        map.shift_remove("$ref");
+        for (key, value) in target {
+            if key != "$anchor" && !map.contains_key(key) {
+                map.insert(key.clone(), value.clone());
+            }
+        }
+        self.notes.push(Note::new(
+            location.key("$ref"),
+            format!("`{reference}` (an $anchor) replaced by the schema it names"),
+        ));
     }
 
     /// Rewrites the keywords of one schema object in place order and recurses into subschemas.
@@ -747,6 +871,10 @@ impl Converter {
                 "enum" if value.as_array().is_some_and(Vec::is_empty) => self.notes.push(
                     Note::new(here, "dropped (an empty enum admits no value at all)"),
                 ),
+                "enum" if unnameable(&value) => self.notes.push(Note::new(
+                    here,
+                    format!("dropped {value} (progenitor cannot name a distinct Rust variant for each value; they stay plain strings)"),
+                )),
                 "properties" => {
                     for (name, property) in object(&mut value, &here)? {
                         self.schema(property, &here.key(name))?;
@@ -787,12 +915,16 @@ impl Converter {
                 k if SCHEMA_DROP.contains(&k) => {
                     self.notes.push(Note::new(here, drop_reason(k)));
                 }
-                _ => {
+                k if SCHEMA_REFUSE.contains(&k) => {
                     return Err(ConvertError::UnsupportedKeyword {
                         location: location.clone(),
                         keyword: key,
                     });
                 }
+                _ => self.notes.push(Note::new(
+                    here,
+                    "dropped (not a JSON Schema keyword, so it only annotates)",
+                )),
             }
         }
         Ok(out)
@@ -993,6 +1125,56 @@ fn type_keyword(value: Value, location: &Location, out: &mut Map<String, Value>)
         out.insert("nullable".into(), Value::Bool(true));
     }
     Ok(())
+}
+
+/// Every `$anchor` in `schema` and its subschemas, by name.
+fn collect_anchors(schema: &Value, anchors: &mut Map<String, Value>) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(anchor) = map.get("$anchor").and_then(Value::as_str) {
+                anchors.insert(anchor.to_owned(), schema.clone());
+            }
+            map.values().for_each(|v| collect_anchors(v, anchors));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_anchors(v, anchors)),
+        _ => {}
+    }
+}
+
+/// Whether typify would fail to give each string of `values` its own Rust variant name: it
+/// PascalCases them (separators and case vanish), then retries with separators as `X`; values
+/// that collide both ways make it panic.
+fn unnameable(values: &Value) -> bool {
+    let strings: Vec<&str> = values
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let collides = |name: &dyn Fn(&str) -> String| {
+        let mut seen = std::collections::BTreeSet::new();
+        !strings.iter().all(|s| seen.insert(name(s)))
+    };
+    let plain = |s: &str| {
+        let name: String = s
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if name.is_empty() { "x".into() } else { name }
+    };
+    let marked = |s: &str| {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    'x'
+                }
+            })
+            .collect::<String>()
+    };
+    collides(&plain) && collides(&marked)
 }
 
 /// The JSON Schema type name of a `const` value.

@@ -84,7 +84,6 @@ fn unknown_and_unsupported_keywords_fail_with_their_json_path() {
         "patternProperties",
         "unevaluatedItems",
         "$defs",
-        "made-up",
     ] {
         assert_eq!(
             schema_error(json!({"type": "object", keyword: {}})),
@@ -114,11 +113,19 @@ fn unknown_keywords_outside_schemas_fail_too() {
         "$.paths['/a'].get.responses['200']: `bogus` is not supported by the 3.0 conversion"
     );
     let tls = json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {},
-        "components": {"securitySchemes": {"m": {"type": "mutualTLS"}}}});
-    assert!(matches!(
-        down_convert(tls),
-        Err(ConvertError::UnsupportedValue { .. })
-    ));
+        "security": [{"m": []}, {"k": []}],
+        "components": {"securitySchemes": {"m": {"type": "mutualTLS"},
+            "k": {"type": "apiKey", "name": "k", "in": "header"}}}});
+    let converted = down_convert(tls).unwrap();
+    assert_eq!(converted.document["security"], json!([{"k": []}]));
+    assert_eq!(
+        converted.document["components"]["securitySchemes"],
+        json!({"k": {"type": "apiKey", "name": "k", "in": "header"}})
+    );
+    assert_eq!(
+        converted.notes[0].location.to_string(),
+        "$.components.securitySchemes.m"
+    );
 }
 
 #[test]
