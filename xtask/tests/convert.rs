@@ -156,6 +156,48 @@ fn converting_a_3_0_3_document_is_the_identity() {
     assert!(converted.notes.is_empty());
 }
 
+/// The snapshot is written in Scramble's dialect, as a Laravel export would be.
+#[test]
+fn the_upstream_snapshot_speaks_scramble() {
+    let upstream = parse(&repo_file("spec/upstream.yaml")).unwrap();
+    let keys: Vec<&str> = upstream
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "openapi",
+            "info",
+            "servers",
+            "security",
+            "paths",
+            "components"
+        ]
+    );
+    let schemas = upstream["components"]["schemas"].as_object().unwrap();
+    assert!(
+        schemas.contains_key("ContactResource") && schemas.contains_key("CreateContactRequest")
+    );
+    for (path, item) in upstream["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = &operation["responses"];
+            assert_eq!(
+                responses["401"]["$ref"], "#/components/responses/AuthenticationException",
+                "{method} {path}"
+            );
+            if operation.get("requestBody").is_some() {
+                assert_eq!(
+                    responses["422"]["$ref"], "#/components/responses/ValidationException",
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+}
+
 /// Qyvo's document converts on its own (without the overlay) and generates.
 #[test]
 fn the_upstream_snapshot_converts_and_generates() {
