@@ -17,7 +17,7 @@ pub enum CodegenError {
     Parse(String),
     /// progenitor refused the spec.
     Progenitor(String),
-    /// The post-processing ([`Trim`]) no longer matches progenitor's output.
+    /// The post-processing (`Trim`) no longer matches progenitor's output.
     Trim(String),
     /// An operation without an `x-qyvo-retry` class (the SDK's own extension).
     Retry(String),
@@ -54,7 +54,7 @@ pub fn settings() -> GenerationSettings {
     settings
 }
 
-/// The client's source (`codegen.rs`): progenitor's output with [`Trim`]'s edits, unformatted
+/// The client's source (`codegen.rs`): progenitor's output with `Trim`'s edits, unformatted
 /// (the codegen snapshot test formats it for review), after a one-line header.
 pub fn client(spec: &openapiv3::OpenAPI) -> Result<String, CodegenError> {
     let tokens = Generator::new(&settings())

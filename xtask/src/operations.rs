@@ -114,6 +114,17 @@ enum Body {
     None,
 }
 
+impl Body {
+    /// The kinds, richest first: when they mix, the richest is kept.
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Json(_) => 0,
+            Self::Raw => 1,
+            Self::None => 2,
+        }
+    }
+}
+
 impl Rules {
     /// Resolves a `#/components/<kind>/<name>` reference (one level) against the components.
     fn resolve<'a>(&'a self, value: &'a Value, kind: &str) -> &'a Value {
@@ -474,26 +485,13 @@ impl Rules {
                 _ => None,
             })
             .collect();
-        let kinds: BTreeSet<u8> = bodies
-            .iter()
-            .map(|(_, b)| match b {
-                Body::Json(_) => 0,
-                Body::Raw => 1,
-                Body::None => 2,
-            })
-            .collect();
+        let kinds: BTreeSet<u8> = bodies.iter().map(|(_, b)| b.rank()).collect();
         if kinds.len() > 1 {
-            // Keep the richest kind: JSON over raw over none.
             let keep = kinds.first().copied().unwrap_or(0);
             for (status, body) in &bodies {
-                let kind = match body {
-                    Body::Json(_) => 0,
-                    Body::Raw => 1,
-                    Body::None => 2,
-                };
-                if kind != keep {
+                if body.rank() != keep {
                     responses.shift_remove(status);
-                    let what = if kind == 2 {
+                    let what = if *body == Body::None {
                         "no body"
                     } else {
                         "a non-JSON body"

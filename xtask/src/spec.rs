@@ -167,7 +167,7 @@ pub fn produce(upstream: &[u8], upstream_name: &str, overlay: &str) -> Result<Pr
     })
 }
 
-/// A document converted by [`convert`].
+/// A document converted by [`convert()`].
 #[derive(Debug, Clone)]
 pub struct Converted {
     /// The OpenAPI 3.0.3 document, as YAML.
@@ -214,13 +214,9 @@ fn render(document: &Value, header: &str) -> Result<String, SpecError> {
 /// Checks that `text` is OpenAPI 3.0.3 and that progenitor generates the client from it with the
 /// build's settings ([`preflight`]).
 pub fn generates(text: &str) -> Result<(), SpecError> {
-    let spec = codegen::parse(text).map_err(|e| SpecError::Invalid {
-        problems: vec![e.to_string()],
-    })?;
-    if spec.openapi != "3.0.3" {
-        return Err(SpecError::Invalid {
-            problems: vec![format!("version is {}, not 3.0.3", spec.openapi)],
-        });
+    let (_, problems) = parse_3_0_3(text)?;
+    if !problems.is_empty() {
+        return Err(SpecError::Invalid { problems });
     }
     preflight::client(text)?;
     Ok(())
@@ -230,13 +226,7 @@ pub fn generates(text: &str) -> Result<(), SpecError> {
 /// an `operationId` and an `x-qyvo-retry` of `safe` or `send` (the build's operation table), and
 /// progenitor generates the client from it with the build's settings ([`preflight`]).
 pub fn validate(text: &str) -> Result<(), SpecError> {
-    let spec = codegen::parse(text).map_err(|e| SpecError::Invalid {
-        problems: vec![e.to_string()],
-    })?;
-    let mut problems = Vec::new();
-    if spec.openapi != "3.0.3" {
-        problems.push(format!("version is {}, not 3.0.3", spec.openapi));
-    }
+    let (spec, mut problems) = parse_3_0_3(text)?;
     if let Err(e) = codegen::operation_table(&spec) {
         problems.push(e.to_string());
     }
@@ -245,6 +235,19 @@ pub fn validate(text: &str) -> Result<(), SpecError> {
     }
     preflight::client(text)?;
     Ok(())
+}
+
+/// Parses `text` as the build does; the problems list says if it is not version 3.0.3.
+fn parse_3_0_3(text: &str) -> Result<(openapiv3::OpenAPI, Vec<String>), SpecError> {
+    let spec = codegen::parse(text).map_err(|e| SpecError::Invalid {
+        problems: vec![e.to_string()],
+    })?;
+    let problems = if spec.openapi == "3.0.3" {
+        Vec::new()
+    } else {
+        vec![format!("version is {}, not 3.0.3", spec.openapi)]
+    };
+    Ok((spec, problems))
 }
 
 /// What a refresh did.
