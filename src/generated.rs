@@ -3,7 +3,7 @@
 //!
 //! Nothing else in the crate includes this `OUT_DIR` file; `lib.rs` re-exports what users
 //! need. Each builder's `send()` hands its request to [`crate::runtime::execute`] and fails with
-//! [`crate::Error`] (`build.rs`'s `Route`); the request and response types are in
+//! [`crate::Error`] (`build/codegen.rs`'s `Route`); the request and response types are in
 //! [`crate::types`]. This module also assembles a [`Client`] from a [`ClientBuilder`]: the one
 //! place where the generated client meets the runtime's configuration.
 
@@ -39,7 +39,7 @@ impl ClientBuilder {
 }
 
 /// Adds a query parameter to a request; the generated code calls this where progenitor wrote
-/// `builder.query(param)` (`build.rs` swaps them).
+/// `builder.query(param)` (`build/codegen.rs` swaps them).
 ///
 /// A parameter that writes nothing (an unset optional one) leaves the request alone:
 /// `RequestBuilder::query` rewrites the URL's query string even then, which costs more than

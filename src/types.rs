@@ -18,7 +18,7 @@
 
 include!(concat!(env!("OUT_DIR"), "/types.rs"));
 
-/// Reads `null` as `T::default()`; `build.rs` (`Tolerate`) puts it on every optional list or
+/// Reads `null` as `T::default()`; `build/codegen.rs` (`Tolerate`) puts it on every optional list or
 /// map field, whose `#[serde(default)]` covers only a missing one.
 pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where

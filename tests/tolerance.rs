@@ -1,7 +1,7 @@
 //! Every optional field of every response schema reads an explicit `null`.
 //!
 //! Laravel writes an unset nullable column as `null`, and the docs never promise an optional
-//! field is absent rather than null. The rule lives in `build.rs` (`Tolerate`: an optional list
+//! field is absent rather than null. The rule lives in `build/codegen.rs` (`Tolerate`: an optional list
 //! or map reads `null` as empty; optional scalars are `Option`s); this test walks the spec, not
 //! the code, so a schema or field added later is covered without an edit here.
 

@@ -1,6 +1,6 @@
 //! The path of one call: what every generated `send()` hands its request to.
 //!
-//! `build.rs` routes progenitor's methods here (see its `Route`): [`execute`] takes the
+//! `build/codegen.rs` routes progenitor's methods here (see its `Route`): [`execute`] takes the
 //! request from the rate limiter to an answer, retrying as the [`retry`](super::retry) policy
 //! decides, and turns every failure into a typed [`Error`]; [`read_json`] reads a success body
 //! and [`error_response`] any other answer. Nothing here wraps a generated method: they call
@@ -146,7 +146,7 @@ fn is_failure(response: &Response) -> bool {
 }
 
 /// Reads a success body as `T`; the generated code calls this where progenitor wrote
-/// `ResponseValue::from_response` (`build.rs` swaps them).
+/// `ResponseValue::from_response` (`build/codegen.rs` swaps them).
 ///
 /// Moves the response headers into the value instead of copying them. Not an `async fn`,
 /// which would hold the response twice in its future.
@@ -291,7 +291,7 @@ fn retry_copy(request: &Request) -> Option<Request> {
 }
 
 /// Turns the errors of the generated code's own `?`s (building the request) into [`Error`];
-/// `build.rs` inserts `.map_err(IntoError::into_error)` before each.
+/// `build/codegen.rs` inserts `.map_err(IntoError::into_error)` before each.
 ///
 /// Crate-private, so no progenitor type shows in the public API.
 pub(crate) trait IntoError {

@@ -2,16 +2,22 @@
 //!
 //! The walk knows every object kind of the OpenAPI document (root, info, paths, operations,
 //! parameters, media types, responses, headers, components, schemas, ...) and, for each, the
-//! keywords it may carry. A keyword is either kept, rewritten into its 3.0 form, dropped
-//! (annotations that 3.0 lacks, listed in [`Conversion::dropped`]) or rejected with its JSONPath
+//! keywords it may carry. A keyword is either kept, rewritten into its 3.0 form, dropped (a
+//! [`Note`] says where and why) or rejected with its JSONPath
 //! ([`ConvertError::UnsupportedKeyword`]): nothing unknown passes silently.
 //!
-//! Schema rewrites: `type: [T, "null"]` → `type: T` + `nullable: true` (several non-null types
+//! Schema rewrites (each decided by what keeps the generated types correct; `docs/spec-sync.md`
+//! gives the reasons): `type: [T, "null"]` → `type: T` + `nullable: true` (several non-null types
 //! become an `anyOf` of one-type schemas); `anyOf`/`oneOf` arms of `type: "null"` → `nullable`
 //! (a single `$ref` arm left becomes `allOf: [$ref]`); `const` → one-value `enum`; `examples` →
-//! `example` (the first); numeric `exclusiveMinimum`/`exclusiveMaximum` → `minimum`/`maximum` with
-//! the boolean flag; `contentEncoding: base64` → `format: byte`; `$ref` with siblings → the
-//! siblings plus `allOf: [$ref]`; boolean schemas → `{}` / `{not: {}}`.
+//! `example` (the first); numeric `exclusiveMinimum`/`exclusiveMaximum` → `minimum`/`maximum`
+//! with the boolean flag; `contentEncoding`/`contentMediaType` → `format: byte`/`binary` where
+//! 3.0 has one, dropped otherwise (they only annotate); `prefixItems` (and the older array form
+//! of `items`) → an `items` that accepts every member, bounds kept; `additionalItems` dropped
+//! (JSON Schema 2020-12 gives it no meaning); `$ref` with siblings → `allOf: [$ref]` plus the
+//! siblings (assertions in a second `allOf` arm, a `type` the target already has dropped);
+//! `enum: []` and `default`s that contradict their schema dropped; boolean schemas → `{}` /
+//! `{not: {}}`.
 //!
 //! A 3.0.x document passes through unchanged.
 
@@ -60,13 +66,38 @@ pub enum ConvertError {
     },
 }
 
+/// One lossy step of a conversion: where, and what was done there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The node the step changed, in the input document.
+    pub location: Location,
+    /// What was done, e.g. `` dropped `$comment` (3.0 has no such keyword; it only annotates) ``.
+    pub action: String,
+}
+
+impl Note {
+    /// A note at `location`.
+    pub fn new(location: Location, action: impl Into<String>) -> Self {
+        Self {
+            location,
+            action: action.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.location, self.action)
+    }
+}
+
 /// The result of a down-conversion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversion {
     /// The OpenAPI 3.0.3 document.
     pub document: Value,
-    /// The keywords dropped because 3.0 lacks them (annotations and 3.1-only root fields).
-    pub dropped: Vec<Location>,
+    /// Every lossy step: dropped keywords and rewrites that change what the document says.
+    pub notes: Vec<Note>,
 }
 
 /// Down-converts an OpenAPI 3.1 document to 3.0.3; a 3.0.x document is returned unchanged.
@@ -86,15 +117,36 @@ pub struct Conversion {
 ///     converted.document["components"]["schemas"]["Name"],
 ///     json!({"type": "string", "nullable": true, "example": "Ada"})
 /// );
-/// assert_eq!(converted.dropped[0].to_string(), "$.info.summary");
+/// assert_eq!(converted.notes[0].location.to_string(), "$.info.summary");
 /// # Ok::<(), xtask::convert::ConvertError>(())
 /// ```
 pub fn down_convert(mut document: Value) -> Result<Conversion> {
-    let mut converter = Converter::default();
+    let schemas = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut ids = Map::new();
+    let mut anchors = Map::new();
+    for (name, schema) in &schemas {
+        if let Some(id) = schema.get("$id").and_then(Value::as_str) {
+            ids.insert(
+                id.to_owned(),
+                Value::from(format!("#/components/schemas/{name}")),
+            );
+        }
+        collect_anchors(schema, &mut anchors);
+    }
+    let mut converter = Converter {
+        schemas,
+        ids,
+        anchors,
+        notes: Vec::new(),
+    };
     converter.root(&mut document)?;
     Ok(Conversion {
         document,
-        dropped: converter.dropped,
+        notes: converter.notes,
     })
 }
 
@@ -249,19 +301,69 @@ const SCHEMA_DROP: &[&str] = &[
     "$id",
     "$anchor",
     "$comment",
+    "$vocabulary",
+    "$dynamicAnchor",
     "unevaluatedProperties",
-    "contentMediaType",
     "contentSchema",
+];
+/// JSON Schema 2020-12 keywords that change what validates and have no 3.0 form: refused.
+/// Any other unknown keyword is not in the vocabulary, so JSON Schema ignores it: dropped.
+const SCHEMA_REFUSE: &[&str] = &[
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "dependentRequired",
+    "contains",
+    "minContains",
+    "maxContains",
+    "patternProperties",
+    "propertyNames",
+    "unevaluatedItems",
+    "$dynamicRef",
+    "$recursiveRef",
+    "$defs",
+    "definitions",
+];
+/// Siblings of a `$ref` that only annotate: they stay next to its `allOf`.
+const REF_ANNOTATIONS: &[&str] = &[
+    "title",
+    "description",
+    "example",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "externalDocs",
+    "xml",
+    "nullable",
+    "default",
 ];
 /// Keys an arm of `anyOf`/`oneOf` may carry besides `type: "null"` and still be a null arm.
 const ANNOTATIONS: &[&str] = &["title", "description", "$comment"];
 
-#[derive(Default)]
 struct Converter {
-    dropped: Vec<Location>,
+    /// The input's `components.schemas`, to resolve a `$ref` whose siblings need its target.
+    schemas: Map<String, Value>,
+    /// `$id` of a component schema → its `#/components/schemas/...` reference.
+    ids: Map<String, Value>,
+    /// `$anchor` name → the (unconverted) subschema that declares it.
+    anchors: Map<String, Value>,
+    notes: Vec<Note>,
 }
 
 type Result<T = ()> = std::result::Result<T, ConvertError>;
+
+/// Why a field 3.0 lacks can go.
+fn drop_reason(key: &str) -> &'static str {
+    match key {
+        "webhooks" => "dropped (3.0 has no webhooks; the client sends no such requests)",
+        "pathItems" => "dropped (3.0 has no reusable path items; none is referenced then)",
+        "unevaluatedProperties" => {
+            "dropped (3.0 has no such keyword; extra properties are accepted, as everywhere)"
+        }
+        _ => "dropped (3.0 has no such field; it only annotates)",
+    }
+}
 
 fn object<'a>(value: &'a mut Value, location: &Location) -> Result<&'a mut Map<String, Value>> {
     value.as_object_mut().ok_or_else(|| ConvertError::Shape {
@@ -301,7 +403,8 @@ impl Converter {
             .collect();
         for key in dropped {
             map.shift_remove(&key);
-            self.dropped.push(location.key(&key));
+            self.notes
+                .push(Note::new(location.key(&key), drop_reason(&key)));
         }
         match map
             .keys()
@@ -402,6 +505,7 @@ impl Converter {
         if let Some(components) = root.get_mut("components") {
             self.components(components, &location.key("components"))?;
         }
+        self.mutual_tls(root);
         Ok(())
     }
 
@@ -555,15 +659,64 @@ impl Converter {
             return self.reference(scheme, location);
         }
         let scheme = object(scheme, location)?;
-        self.keys(scheme, location, SECURITY_SCHEME, &[])?;
-        if scheme.get("type").and_then(Value::as_str) == Some("mutualTLS") {
-            return Err(ConvertError::UnsupportedValue {
-                location: location.clone(),
-                keyword: "type".into(),
-                reason: "mutualTLS security schemes do not exist in 3.0",
-            });
+        self.keys(scheme, location, SECURITY_SCHEME, &[])
+    }
+
+    /// 3.0 has no `mutualTLS` scheme: it goes, with every security requirement naming it (the
+    /// client's TLS configuration is reqwest's, and progenitor reads no security anyway).
+    fn mutual_tls(&mut self, root: &mut Map<String, Value>) {
+        let Some(schemes) = root
+            .get_mut("components")
+            .and_then(|c| c.get_mut("securitySchemes"))
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        let names: Vec<String> = schemes
+            .iter()
+            .filter(|(_, s)| s.get("type").and_then(Value::as_str) == Some("mutualTLS"))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in &names {
+            schemes.shift_remove(name);
+            self.notes.push(Note::new(
+                Location::root()
+                    .key("components")
+                    .key("securitySchemes")
+                    .key(name),
+                "dropped with the requirements naming it (3.0 has no mutualTLS scheme; TLS is the HTTP client's)",
+            ));
         }
-        Ok(())
+        if names.is_empty() {
+            return;
+        }
+        let strip = |requirements: &mut Value| {
+            if let Some(list) = requirements.as_array_mut() {
+                for requirement in list.iter_mut() {
+                    if let Some(requirement) = requirement.as_object_mut() {
+                        requirement.retain(|name, _| !names.contains(name));
+                    }
+                }
+                list.retain(|r| r.as_object().is_none_or(|r| !r.is_empty()));
+            }
+        };
+        if let Some(security) = root.get_mut("security") {
+            strip(security);
+        }
+        for item in root
+            .get_mut("paths")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|paths| paths.values_mut())
+            .filter_map(Value::as_object_mut)
+        {
+            for method in METHODS {
+                if let Some(security) = item.get_mut(*method).and_then(|op| op.get_mut("security"))
+                {
+                    strip(security);
+                }
+            }
+        }
     }
 
     fn schema(&mut self, schema: &mut Value, location: &Location) -> Result {
@@ -571,11 +724,13 @@ impl Converter {
             Value::Bool(true) => *schema = json!({}),
             Value::Bool(false) => *schema = json!({"not": {}}),
             Value::Object(map) => {
+                self.resolve_identifiers(map, location);
                 let collapsed = collapse_null_arms(std::mem::take(map), location)?;
                 let mut converted = self.schema_keywords(collapsed, location)?;
                 if converted.contains_key("$ref") && converted.len() > 1 {
-                    converted = wrap_reference(converted, location)?;
+                    converted = self.wrap_reference(converted, location)?;
                 }
+                self.check_default(&mut converted, location);
                 *map = converted;
             }
             _ => {
@@ -588,10 +743,44 @@ impl Converter {
         Ok(())
     }
 
+    /// A `$ref` to a component's `$id` becomes its `#/components/schemas/...` reference; a `$ref` to
+    /// an `$anchor` (`#name` or `<id>#name`) is replaced by the anchored subschema, its siblings
+    /// winning (progenitor resolves only component references).
+    fn resolve_identifiers(&mut self, map: &mut Map<String, Value>, location: &Location) {
+        let Some(reference) = map.get("$ref").and_then(Value::as_str).map(str::to_owned) else {
+            return;
+        };
+        if let Some(pointer) = self.ids.get(&reference) {
+            self.notes.push(Note::new(
+                location.key("$ref"),
+                format!("`{reference}` (a schema's $id) written as {pointer}"),
+            ));
+            map.insert("$ref".into(), pointer.clone());
+            return;
+        }
+        let anchor = reference
+            .rsplit_once('#')
+            .map(|(_, a)| a)
+            .unwrap_or_default();
+        let Some(target) = self.anchors.get(anchor).and_then(Value::as_object) else {
+            return;
+        };
+        map.shift_remove("$ref");
+        for (key, value) in target {
+            if key != "$anchor" && !map.contains_key(key) {
+                map.insert(key.clone(), value.clone());
+            }
+        }
+        self.notes.push(Note::new(
+            location.key("$ref"),
+            format!("`{reference}` (an $anchor) replaced by the schema it names"),
+        ));
+    }
+
     /// Rewrites the keywords of one schema object in place order and recurses into subschemas.
     fn schema_keywords(
         &mut self,
-        map: Map<String, Value>,
+        mut map: Map<String, Value>,
         location: &Location,
     ) -> Result<Map<String, Value>> {
         let unsupported = |keyword: &str, reason| ConvertError::UnsupportedValue {
@@ -613,8 +802,10 @@ impl Converter {
         if map.contains_key("const") && map.contains_key("enum") {
             return Err(unsupported("const", "`const` next to `enum`"));
         }
+        self.tuple(&mut map, location)?;
         let has_type = map.contains_key("type");
         let has_example = map.contains_key("example");
+        let encoding = map.get("contentEncoding").cloned();
         let mut out = Map::new();
         for (key, mut value) in map {
             let here = location.key(&key);
@@ -633,7 +824,10 @@ impl Converter {
                         Some(first) if !has_example => {
                             out.insert("example".into(), first);
                         }
-                        _ => self.dropped.push(here),
+                        _ => self.notes.push(Note::new(
+                            here,
+                            "dropped (3.0 keeps one `example`; the first is kept)",
+                        )),
                     },
                     _ => {
                         return Err(ConvertError::Shape {
@@ -655,15 +849,32 @@ impl Converter {
                     out.insert(key, value);
                 }
                 "contentEncoding" => {
-                    if value.as_str() != Some("base64") {
-                        return Err(unsupported(
-                            "contentEncoding",
-                            "only base64 has a 3.0 form (`format: byte`)",
-                        ));
-                    }
-                    self.dropped.push(here);
-                    out.entry("format").or_insert_with(|| Value::from("byte"));
+                    let format = match value.as_str() {
+                        Some("base64" | "base64url") => Some("byte"),
+                        Some("binary") => Some("binary"),
+                        _ => None,
+                    };
+                    self.content_format(&mut out, format, here, &value);
                 }
+                "contentMediaType" => {
+                    // Raw content of that type (a file part of a multipart body, say): `binary`.
+                    // Textual types (JSON, text/*) and encoded content keep their string form.
+                    let media = value.as_str().unwrap_or_default();
+                    let textual = media.starts_with("text/") || media.contains("json");
+                    let format = (encoding.is_none() && !textual).then_some("binary");
+                    self.content_format(&mut out, format, here, &value);
+                }
+                "additionalItems" => self.notes.push(Note::new(
+                    here,
+                    "dropped (JSON Schema 2020-12 gives `additionalItems` no meaning)",
+                )),
+                "enum" if value.as_array().is_some_and(Vec::is_empty) => self.notes.push(
+                    Note::new(here, "dropped (an empty enum admits no value at all)"),
+                ),
+                "enum" if unnameable(&value) => self.notes.push(Note::new(
+                    here,
+                    format!("dropped {value} (progenitor cannot name a distinct Rust variant for each value; they stay plain strings)"),
+                )),
                 "properties" => {
                     for (name, property) in object(&mut value, &here)? {
                         self.schema(property, &here.key(name))?;
@@ -671,9 +882,6 @@ impl Converter {
                     out.insert(key, value);
                 }
                 "items" => {
-                    if value.is_array() {
-                        return Err(unsupported("items", "tuple-form `items` (an array)"));
-                    }
                     self.schema(&mut value, &here)?;
                     out.insert(key, value);
                 }
@@ -691,21 +899,188 @@ impl Converter {
                 }
                 "not" => {
                     self.schema(&mut value, &here)?;
-                    out.insert(key, value);
+                    if value == json!({"nullable": true, "enum": [null]}) {
+                        // "Not null": a 3.0 schema excludes null unless it says `nullable`.
+                        self.notes.push(Note::new(
+                            here,
+                            "dropped (a 3.0 schema without `nullable` already excludes null)",
+                        ));
+                    } else {
+                        out.insert(key, value);
+                    }
                 }
                 k if SCHEMA_KEEP.contains(&k) || is_extension(k) => {
                     out.insert(key, value);
                 }
-                k if SCHEMA_DROP.contains(&k) => self.dropped.push(here),
-                _ => {
+                k if SCHEMA_DROP.contains(&k) => {
+                    self.notes.push(Note::new(here, drop_reason(k)));
+                }
+                k if SCHEMA_REFUSE.contains(&k) => {
                     return Err(ConvertError::UnsupportedKeyword {
                         location: location.clone(),
                         keyword: key,
                     });
                 }
+                _ => self.notes.push(Note::new(
+                    here,
+                    "dropped (not a JSON Schema keyword, so it only annotates)",
+                )),
             }
         }
         Ok(out)
+    }
+
+    /// `contentEncoding`/`contentMediaType` annotate a string; `format` says the same in 3.0
+    /// where it has a word for it (`byte` for base64, `binary` for raw octets).
+    fn content_format(
+        &mut self,
+        out: &mut Map<String, Value>,
+        format: Option<&str>,
+        here: Location,
+        value: &Value,
+    ) {
+        match format {
+            Some(format) if !out.contains_key("format") => {
+                out.insert("format".into(), Value::from(format));
+                self.notes.push(Note::new(
+                    here,
+                    format!("{value} written as `format: {format}`"),
+                ));
+            }
+            _ => self.notes.push(Note::new(
+                here,
+                format!("dropped {value} (it only annotates; 3.0 has no other form)"),
+            )),
+        }
+    }
+
+    /// A tuple (`prefixItems`, or the pre-2020 array form of `items` with `additionalItems`)
+    /// becomes an `items` that accepts every member and every further item allowed; a closed
+    /// tuple's length becomes its `maxItems`. Positions are no longer enforced (reported).
+    fn tuple(&mut self, map: &mut Map<String, Value>, location: &Location) -> Result {
+        let (keyword, members, rest) = match (map.shift_remove("prefixItems"), map.get("items")) {
+            (Some(members), _) => ("prefixItems", members, map.shift_remove("items")),
+            (None, Some(Value::Array(_))) => (
+                "items",
+                map.shift_remove("items").unwrap_or_default(),
+                map.shift_remove("additionalItems"),
+            ),
+            _ => return Ok(()),
+        };
+        let here = location.key(keyword);
+        let Value::Array(members) = members else {
+            return Err(ConvertError::Shape {
+                location: here,
+                expected: "an array of schemas",
+            });
+        };
+        let count = members.len();
+        let mut accepted: Vec<Value> = Vec::new();
+        for member in members
+            .into_iter()
+            .chain(rest.clone().filter(|r| *r != json!(false)))
+        {
+            if !accepted.contains(&member) {
+                accepted.push(member);
+            }
+        }
+        let items = match accepted.len() {
+            0 => json!({"not": {}}),
+            1 => accepted.remove(0),
+            _ => json!({ "anyOf": accepted }),
+        };
+        map.insert("items".into(), items);
+        if rest == Some(json!(false)) {
+            let max = map
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .map_or(count as u64, |m| m.min(count as u64));
+            map.insert("maxItems".into(), Value::from(max));
+        }
+        self.notes.push(Note::new(
+            here,
+            "tuple written as `items` accepting each member (positions are not enforced)",
+        ));
+        Ok(())
+    }
+
+    /// `{$ref, siblings...}` → `{annotations..., allOf: [{$ref}, {assertions...}]}`, `allOf` at
+    /// the `$ref`'s place. A `type` the target already has is redundant and goes.
+    fn wrap_reference(
+        &mut self,
+        map: Map<String, Value>,
+        location: &Location,
+    ) -> Result<Map<String, Value>> {
+        if map.contains_key("allOf") {
+            return Err(ConvertError::UnsupportedValue {
+                location: location.clone(),
+                keyword: "$ref".into(),
+                reason: "`$ref` next to `allOf`",
+            });
+        }
+        let target_type = map
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .and_then(|name| self.schemas.get(name))
+            .and_then(|target| target.get("type"))
+            .cloned();
+        let mut out = Map::new();
+        let mut assertions = Map::new();
+        let mut reference = Value::Null;
+        for (key, value) in map {
+            if key == "$ref" {
+                reference = value;
+                out.insert("allOf".into(), Value::Null);
+            } else if key == "type" && target_type.as_ref() == Some(&value) {
+                self.notes.push(Note::new(
+                    location.key("type"),
+                    "dropped (the referenced schema has the same type)",
+                ));
+            } else if REF_ANNOTATIONS.contains(&key.as_str()) || is_extension(&key) {
+                out.insert(key, value);
+            } else {
+                assertions.insert(key, value);
+            }
+        }
+        let mut arms = vec![json!({ "$ref": reference })];
+        if !assertions.is_empty() {
+            arms.push(Value::Object(assertions));
+        }
+        out.insert("allOf".into(), Value::Array(arms));
+        Ok(out)
+    }
+
+    /// Drops a `default` that its own schema rejects: the wrong JSON type, `null` where null is
+    /// not allowed, or a value outside the `enum` (the generated code could not hold it).
+    fn check_default(&mut self, schema: &mut Map<String, Value>, location: &Location) {
+        let Some(default) = schema.get("default") else {
+            return;
+        };
+        let nullable = schema.get("nullable") == Some(&Value::Bool(true));
+        let fits_type = match (default, schema.get("type").and_then(Value::as_str)) {
+            (Value::Null, _) => nullable,
+            (_, None) => true,
+            (value, Some("integer")) => {
+                value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0)
+            }
+            (value, Some("number")) => value.is_number(),
+            (value, Some(t)) => json_type(value) == t,
+        };
+        let fits_enum = schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .is_none_or(|values| values.contains(default));
+        if !(fits_type && fits_enum) {
+            let reason = if fits_type {
+                "not one of the enum's values"
+            } else {
+                "the wrong type for its schema"
+            };
+            let note = format!("dropped {default} ({reason})");
+            schema.shift_remove("default");
+            self.notes.push(Note::new(location.key("default"), note));
+        }
     }
 }
 
@@ -750,6 +1125,56 @@ fn type_keyword(value: Value, location: &Location, out: &mut Map<String, Value>)
         out.insert("nullable".into(), Value::Bool(true));
     }
     Ok(())
+}
+
+/// Every `$anchor` in `schema` and its subschemas, by name.
+fn collect_anchors(schema: &Value, anchors: &mut Map<String, Value>) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(anchor) = map.get("$anchor").and_then(Value::as_str) {
+                anchors.insert(anchor.to_owned(), schema.clone());
+            }
+            map.values().for_each(|v| collect_anchors(v, anchors));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_anchors(v, anchors)),
+        _ => {}
+    }
+}
+
+/// Whether typify would fail to give each string of `values` its own Rust variant name: it
+/// PascalCases them (separators and case vanish), then retries with separators as `X`; values
+/// that collide both ways make it panic.
+fn unnameable(values: &Value) -> bool {
+    let strings: Vec<&str> = values
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let collides = |name: &dyn Fn(&str) -> String| {
+        let mut seen = std::collections::BTreeSet::new();
+        !strings.iter().all(|s| seen.insert(name(s)))
+    };
+    let plain = |s: &str| {
+        let name: String = s
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if name.is_empty() { "x".into() } else { name }
+    };
+    let marked = |s: &str| {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    'x'
+                }
+            })
+            .collect::<String>()
+    };
+    collides(&plain) && collides(&marked)
 }
 
 /// The JSON Schema type name of a `const` value.
@@ -819,25 +1244,4 @@ fn collapse_null_arms(map: Map<String, Value>, location: &Location) -> Result<Ma
         out.insert(key, value);
     }
     Ok(out)
-}
-
-/// `{$ref, siblings...}` → `{siblings..., allOf: [{$ref}]}` with `allOf` at the `$ref`'s place.
-fn wrap_reference(map: Map<String, Value>, location: &Location) -> Result<Map<String, Value>> {
-    if map.contains_key("allOf") {
-        return Err(ConvertError::UnsupportedValue {
-            location: location.clone(),
-            keyword: "$ref".into(),
-            reason: "`$ref` next to `allOf`",
-        });
-    }
-    Ok(map
-        .into_iter()
-        .map(|(key, value)| {
-            if key == "$ref" {
-                ("allOf".to_owned(), json!([{ "$ref": value }]))
-            } else {
-                (key, value)
-            }
-        })
-        .collect())
 }

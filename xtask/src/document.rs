@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 pub enum DocumentError {
     /// The bytes are neither valid JSON nor valid YAML.
     #[error("not a valid yaml or json document")]
-    Parse(#[source] serde_yaml::Error),
+    Parse(#[source] yaml_serde::Error),
     /// A YAML construct that has no JSON form.
     #[error("yaml {what} at `{near}` has no json form")]
     NotJson {
@@ -25,7 +25,7 @@ pub enum DocumentError {
     },
     /// The YAML emitter failed.
     #[error("cannot render the document as yaml")]
-    Render(#[source] serde_yaml::Error),
+    Render(#[source] yaml_serde::Error),
 }
 
 /// The serialization format of a document, guessed from its first significant character.
@@ -71,12 +71,12 @@ impl Format {
 /// # Ok::<(), xtask::document::DocumentError>(())
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<Value, DocumentError> {
-    let yaml: serde_yaml::Value = serde_yaml::from_slice(bytes).map_err(DocumentError::Parse)?;
+    let yaml: yaml_serde::Value = yaml_serde::from_slice(bytes).map_err(DocumentError::Parse)?;
     to_json(yaml, "$")
 }
 
-fn to_json(yaml: serde_yaml::Value, near: &str) -> Result<Value, DocumentError> {
-    use serde_yaml::Value as Y;
+fn to_json(yaml: yaml_serde::Value, near: &str) -> Result<Value, DocumentError> {
+    use yaml_serde::Value as Y;
     Ok(match yaml {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(b),
@@ -140,7 +140,7 @@ fn to_json(yaml: serde_yaml::Value, near: &str) -> Result<Value, DocumentError> 
 /// # Ok::<(), xtask::document::DocumentError>(())
 /// ```
 pub fn render(document: &Value, header: &str) -> Result<String, DocumentError> {
-    let body = serde_yaml::to_string(document).map_err(DocumentError::Render)?;
+    let body = yaml_serde::to_string(document).map_err(DocumentError::Render)?;
     Ok(format!("# {header}\n{body}"))
 }
 

@@ -4,6 +4,8 @@
 //! - `spec refresh [--from <url-or-file>]`: fetch Qyvo's OpenAPI 3.1 document, down-convert it
 //!   to 3.0.3 ([`convert`]), apply `spec/corrections.overlay.yaml` ([`overlay`]), write
 //!   `openapi.yaml` and print what changed for SDK users ([`report`]);
+//! - `spec convert <input> [-o <output>]`: any OpenAPI 3.0/3.1 document to 3.0.3 that progenitor
+//!   generates from ([`convert`], [`operations`], [`preflight`]), every lossy step printed;
 //! - `spec check`: prove `openapi.yaml` is exactly what the snapshot and the corrections produce;
 //! - `spec diff <old> <new>`: the SDK-user report between any two 3.0 documents;
 //! - `setup`: install the test tools under `tools/`;
@@ -13,11 +15,15 @@
 //! that tests run it on temporary copies.
 
 pub mod ci;
+#[path = "../../build/codegen.rs"]
+pub mod codegen;
 pub mod convert;
 pub mod document;
 pub mod fetch;
 pub mod location;
+pub mod operations;
 pub mod overlay;
+pub mod preflight;
 pub mod report;
 pub mod run;
 pub mod setup;

@@ -9,6 +9,7 @@ use xtask::{ci, run, setup, spec};
 
 const USAGE: &str = "usage:
   cargo xtask spec refresh [--from <url-or-file>]   fetch, convert, correct, write openapi.yaml
+  cargo xtask spec convert <input> [-o <output>]    any OpenAPI 3.0/3.1 document to 3.0.3 for progenitor
   cargo xtask spec check                            openapi.yaml matches spec/ (offline)
   cargo xtask spec diff <old> <new>                 what changed for SDK users
   cargo xtask setup                                 install the test tools under tools/
@@ -66,6 +67,10 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
             };
             refresh(root, &source)
         }
+        ["spec", "convert", input] => convert(Path::new(input), None),
+        ["spec", "convert", input, "-o" | "--output", output] => {
+            convert(Path::new(input), Some(Path::new(output)))
+        }
         ["spec", "check"] => {
             spec::check(root)?;
             emit(&format!("{} is up to date and valid\n", spec::OUTPUT));
@@ -94,8 +99,8 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
 
 fn refresh(root: &Path, source: &Source) -> Result<(), Failure> {
     let refreshed = spec::refresh(root, source)?;
-    for dropped in &refreshed.dropped {
-        emit(&format!("dropped (no 3.0 form): {dropped}\n"));
+    for note in &refreshed.notes {
+        emit(&format!("converted: {note}\n"));
     }
     if refreshed.changed {
         emit(&format!("{} rewritten from {source}\n", spec::OUTPUT));
@@ -103,6 +108,45 @@ fn refresh(root: &Path, source: &Source) -> Result<(), Failure> {
         emit(&format!("{} unchanged ({source})\n", spec::OUTPUT));
     }
     emit(&refreshed.report.to_string());
+    Ok(())
+}
+
+/// Converts `input`; writes the result to `output` (notes on stdout) or to stdout (notes on
+/// stderr). Fails, after printing the notes, unless the result is valid and generates.
+fn convert(input: &Path, output: Option<&Path>) -> Result<(), Failure> {
+    let bytes = std::fs::read(input).map_err(|source| spec::SpecError::Read {
+        path: input.to_owned(),
+        source,
+    })?;
+    let name = input.file_name().map_or_else(
+        || input.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let converted = spec::convert(&bytes, &name)?;
+    let notes: String = converted
+        .notes
+        .iter()
+        .map(|note| format!("converted: {note}\n"))
+        .collect();
+    match output {
+        Some(_) => emit(&notes),
+        None => eprint!("{notes}"),
+    }
+    spec::generates(&converted.text)?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, &converted.text).map_err(|source| spec::SpecError::Write {
+                path: path.to_owned(),
+                source,
+            })?;
+            emit(&format!(
+                "{} written: OpenAPI 3.0.3, {} lossy step(s) above, progenitor generates from it\n",
+                path.display(),
+                converted.notes.len()
+            ));
+        }
+        None => emit(&converted.text),
+    }
     Ok(())
 }
 

@@ -6,6 +6,10 @@
 //! replaced); into an array it is appended as one element. An action whose target selects
 //! nothing is not an error while applying, but is returned so that callers can report it: a
 //! correction that no longer matches the upstream document has silently stopped correcting.
+//!
+//! One extension (Overlay allows `x-` fields on actions): `x-rename: NewName` on an action whose
+//! target selects one schema of `components.schemas` renames it in place and rewrites every
+//! `$ref` to it, so the SDK's type names need not be the upstream's (Laravel's class names).
 
 use std::fmt;
 
@@ -45,6 +49,19 @@ pub enum OverlayError {
         /// Position of the action in `actions`, from 0.
         index: usize,
     },
+    /// An `x-rename` whose target is not exactly one member of `components.schemas`, or whose
+    /// new name is taken.
+    #[error("action #{index}: cannot rename {location} to `{name}`: {reason}")]
+    Rename {
+        /// Position of the action in `actions`, from 0.
+        index: usize,
+        /// The selected node.
+        location: Location,
+        /// The new name.
+        name: String,
+        /// Why not.
+        reason: &'static str,
+    },
     /// An `update` selected a string, number, boolean or null, which cannot be merged into.
     #[error("action #{index}: {location} is not an object or an array and cannot be updated")]
     UpdatePrimitive {
@@ -66,6 +83,8 @@ pub struct Action {
     pub update: Option<Value>,
     /// Whether the selected nodes are removed.
     pub remove: bool,
+    /// `x-rename`: the new name of the selected component schema.
+    pub rename: Option<String>,
     path: JsonPath,
 }
 
@@ -185,6 +204,8 @@ impl Overlay {
                     index,
                     target: action.target.clone(),
                 });
+            } else if let Some(name) = &action.rename {
+                rename(document, &locations, name, index)?;
             } else if action.remove {
                 // Later siblings first, so that array indices stay valid.
                 locations.sort_by(|a, b| compare_steps(b.steps(), a.steps()));
@@ -241,9 +262,18 @@ impl Action {
             }
         };
         let update = action.remove("update");
-        if !remove && update.is_none() {
+        let rename = match action.remove("x-rename") {
+            Some(Value::String(name)) => Some(name),
+            None => None,
+            Some(_) => {
+                return Err(invalid(format!(
+                    "action #{index}: `x-rename` is not a string"
+                )));
+            }
+        };
+        if !remove && update.is_none() && rename.is_none() {
             return Err(invalid(format!(
-                "action #{index} has neither `update` nor `remove: true`"
+                "action #{index} has neither `update`, `remove: true` nor `x-rename`"
             )));
         }
         if let Some(key) = action.keys().find(|k| !k.starts_with("x-")) {
@@ -254,8 +284,71 @@ impl Action {
             description,
             update,
             remove,
+            rename,
             path,
         })
+    }
+}
+
+/// Renames the one component schema at `locations` to `name` and rewrites every `$ref` to it.
+fn rename(
+    document: &mut Value,
+    locations: &[Location],
+    name: &str,
+    index: usize,
+) -> Result<(), OverlayError> {
+    let error = |location: &Location, reason| OverlayError::Rename {
+        index,
+        location: location.clone(),
+        name: name.to_owned(),
+        reason,
+    };
+    let [location] = locations else {
+        return Err(error(&locations[0], "the target selects several nodes"));
+    };
+    let old = match location.steps() {
+        [Step::Key(c), Step::Key(s), Step::Key(old)] if c == "components" && s == "schemas" => {
+            old.clone()
+        }
+        _ => return Err(error(location, "it is not a member of components.schemas")),
+    };
+    let Some(Value::Object(schemas)) = document.pointer_mut("/components/schemas") else {
+        return Err(error(location, "there are no component schemas"));
+    };
+    if schemas.contains_key(name) {
+        return Err(error(location, "a schema of that name exists"));
+    }
+    *schemas = std::mem::take(schemas)
+        .into_iter()
+        .map(|(key, value)| {
+            if key == old {
+                (name.to_owned(), value)
+            } else {
+                (key, value)
+            }
+        })
+        .collect();
+    let (from, to) = (
+        format!("#/components/schemas/{old}"),
+        Value::from(format!("#/components/schemas/{name}")),
+    );
+    rewrite_refs(document, &from, &to);
+    Ok(())
+}
+
+fn rewrite_refs(node: &mut Value, from: &str, to: &Value) {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if key == "$ref" && value.as_str() == Some(from) {
+                    *value = to.clone();
+                } else {
+                    rewrite_refs(value, from, to);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_refs(v, from, to)),
+        _ => {}
     }
 }
 
@@ -327,6 +420,47 @@ mod tests {
             "actions": actions,
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn x_rename_renames_a_component_schema_in_place_and_its_refs() {
+        let mut doc = json!({
+            "paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/ContactResource"}}}}}}}},
+            "components": {"schemas": {
+                "A": {"type": "string"},
+                "ContactResource": {"type": "object"},
+                "List": {"type": "array", "items": {"$ref": "#/components/schemas/ContactResource"}}}}});
+        let renames = overlay(json!([
+            {"target": "$.components.schemas.ContactResource", "x-rename": "Contact"}
+        ]));
+        assert!(renames.apply(&mut doc).unwrap().is_empty());
+        let names: Vec<_> = doc["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(names, ["A", "Contact", "List"]);
+        assert_eq!(
+            doc["components"]["schemas"]["List"]["items"]["$ref"],
+            "#/components/schemas/Contact"
+        );
+        assert_eq!(
+            doc.pointer("/paths/~1a/get/responses/200/content/application~1json/schema/$ref")
+                .unwrap(),
+            "#/components/schemas/Contact"
+        );
+        let taken = overlay(json!([{"target": "$.components.schemas.A", "x-rename": "List"}]));
+        assert_eq!(
+            taken.apply(&mut doc).unwrap_err().to_string(),
+            "action #0: cannot rename $.components.schemas.A to `List`: a schema of that name exists"
+        );
+        let not_a_schema = overlay(json!([{"target": "$.paths", "x-rename": "X"}]));
+        assert!(matches!(
+            not_a_schema.apply(&mut doc),
+            Err(OverlayError::Rename { .. })
+        ));
     }
 
     #[test]

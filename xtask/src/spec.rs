@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::convert::{self, ConvertError};
+use crate::codegen;
+use crate::convert::{self, ConvertError, Note};
 use crate::document::{self, DocumentError, Format};
 use crate::fetch::{FetchError, Source};
-use crate::location::Location;
+use crate::operations;
 use crate::overlay::{Overlay, OverlayError, Unmatched};
+use crate::preflight::{self, PreflightError};
 use crate::report::Report;
 
 /// The generated spec, read by `build.rs`.
@@ -78,6 +80,9 @@ pub enum SpecError {
         /// Every problem found.
         problems: Vec<String>,
     },
+    /// progenitor cannot generate the client from the produced spec (it would break `build.rs`).
+    #[error("the produced spec would break the build")]
+    Preflight(#[from] PreflightError),
     /// `openapi.yaml` differs from what the snapshot and corrections produce.
     #[error(
         "{OUTPUT} differs from what {upstream} + {OVERLAY} produce (hand edit? run `cargo xtask spec refresh --from {upstream}`)\n{diff}"
@@ -121,8 +126,8 @@ pub struct Produced {
     pub text: String,
     /// The same, as a tree.
     pub document: Value,
-    /// Keywords the conversion dropped.
-    pub dropped: Vec<Location>,
+    /// Every lossy step of the conversion and of the operation rules.
+    pub notes: Vec<Note>,
 }
 
 /// The header comment of the generated file.
@@ -132,10 +137,13 @@ pub fn header(upstream: &str) -> String {
     )
 }
 
-/// Converts `upstream` (YAML or JSON, 3.0.x or 3.1.x), applies the overlay and renders the result.
+/// Converts `upstream` (YAML or JSON, 3.0.x or 3.1.x), applies the overlay, then the operation
+/// rules ([`operations`]), and renders the result.
 ///
 /// `upstream_name` is the repository path the snapshot is stored at (it goes into the header).
-/// Fails on corrections that match nothing and on a result that the build could not use.
+/// Fails on corrections that match nothing and on a result that the build could not use. The
+/// overlay runs before the operation rules, so the project's corrections (one success type for
+/// the triggers, one error schema) leave those rules nothing to do on Qyvo's document.
 pub fn produce(upstream: &[u8], upstream_name: &str, overlay: &str) -> Result<Produced, SpecError> {
     let tree = document::parse(upstream).map_err(|source| SpecError::Document {
         name: upstream_name.to_owned(),
@@ -148,48 +156,98 @@ pub fn produce(upstream: &[u8], upstream_name: &str, overlay: &str) -> Result<Pr
     if !unmatched.is_empty() {
         return Err(SpecError::Unmatched { unmatched });
     }
-    let text = document::render(&document, &header(upstream_name)).map_err(|source| {
-        SpecError::Document {
-            name: OUTPUT.to_owned(),
-            source,
-        }
-    })?;
+    let mut notes = converted.notes;
+    notes.extend(operations::normalize(&mut document)?);
+    let text = render(&document, &header(upstream_name))?;
     validate(&text)?;
     Ok(Produced {
         text,
         document,
-        dropped: converted.dropped,
+        notes,
     })
 }
 
-/// Checks `text` the way the build reads it: `openapiv3` parses it, the version is 3.0.3, and
-/// every operation has an `operationId` and an `x-qyvo-retry` of `safe` or `send`.
-pub fn validate(text: &str) -> Result<(), SpecError> {
-    let spec: openapiv3::OpenAPI = serde_yaml::from_str(text).map_err(|e| SpecError::Invalid {
-        problems: vec![format!("openapiv3 cannot parse it: {e}")],
+/// A document converted by [`convert()`].
+#[derive(Debug, Clone)]
+pub struct Converted {
+    /// The OpenAPI 3.0.3 document, as YAML.
+    pub text: String,
+    /// Every lossy step, in document order per rule.
+    pub notes: Vec<Note>,
+}
+
+/// `cargo xtask spec convert`: any OpenAPI 3.0.x/3.1.x document (YAML or JSON) to 3.0.3 shaped for
+/// progenitor, without the project's overlay or `x-qyvo-retry`. [`generates`] checks the result.
+///
+/// ```
+/// let doc = br#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+///   "paths": {"/a": {"get": {"responses": {"200": {"description": "ok",
+///     "content": {"application/json": {"schema": {"type": ["string", "null"]}}}}}}}}}"#;
+/// let converted = xtask::spec::convert(doc, "a.json")?;
+/// assert!(converted.text.contains("operationId: get_a"));
+/// xtask::spec::generates(&converted.text)?;
+/// # Ok::<(), xtask::spec::SpecError>(())
+/// ```
+pub fn convert(input: &[u8], name: &str) -> Result<Converted, SpecError> {
+    let tree = document::parse(input).map_err(|source| SpecError::Document {
+        name: name.to_owned(),
+        source,
     })?;
-    let mut problems = Vec::new();
-    if spec.openapi != "3.0.3" {
-        problems.push(format!("version is {}, not 3.0.3", spec.openapi));
+    let converted = convert::down_convert(tree)?;
+    let mut document = converted.document;
+    let mut notes = converted.notes;
+    notes.extend(operations::normalize(&mut document)?);
+    let text = render(
+        &document,
+        &format!("Converted to OpenAPI 3.0.3 by `cargo xtask spec convert` from {name}."),
+    )?;
+    Ok(Converted { text, notes })
+}
+
+fn render(document: &Value, header: &str) -> Result<String, SpecError> {
+    document::render(document, header).map_err(|source| SpecError::Document {
+        name: OUTPUT.to_owned(),
+        source,
+    })
+}
+
+/// Checks that `text` is OpenAPI 3.0.3 and that progenitor generates the client from it with the
+/// build's settings ([`preflight`]).
+pub fn generates(text: &str) -> Result<(), SpecError> {
+    let (_, problems) = parse_3_0_3(text)?;
+    if !problems.is_empty() {
+        return Err(SpecError::Invalid { problems });
     }
-    for (path, method, operation) in spec.operations() {
-        match &operation.operation_id {
-            None => problems.push(format!("{method} {path} has no operationId")),
-            Some(id) => match operation
-                .extensions
-                .get("x-qyvo-retry")
-                .and_then(Value::as_str)
-            {
-                Some("safe" | "send") => {}
-                _ => problems.push(format!("{id} has no x-qyvo-retry of `safe` or `send`")),
-            },
-        }
+    preflight::client(text)?;
+    Ok(())
+}
+
+/// Checks `text` the way the build reads it: it parses, its version is 3.0.3, every operation has
+/// an `operationId` and an `x-qyvo-retry` of `safe` or `send` (the build's operation table), and
+/// progenitor generates the client from it with the build's settings ([`preflight`]).
+pub fn validate(text: &str) -> Result<(), SpecError> {
+    let (spec, mut problems) = parse_3_0_3(text)?;
+    if let Err(e) = codegen::operation_table(&spec) {
+        problems.push(e.to_string());
     }
-    if problems.is_empty() {
-        Ok(())
+    if !problems.is_empty() {
+        return Err(SpecError::Invalid { problems });
+    }
+    preflight::client(text)?;
+    Ok(())
+}
+
+/// Parses `text` as the build does; the problems list says if it is not version 3.0.3.
+fn parse_3_0_3(text: &str) -> Result<(openapiv3::OpenAPI, Vec<String>), SpecError> {
+    let spec = codegen::parse(text).map_err(|e| SpecError::Invalid {
+        problems: vec![e.to_string()],
+    })?;
+    let problems = if spec.openapi == "3.0.3" {
+        Vec::new()
     } else {
-        Err(SpecError::Invalid { problems })
-    }
+        vec![format!("version is {}, not 3.0.3", spec.openapi)]
+    };
+    Ok((spec, problems))
 }
 
 /// What a refresh did.
@@ -197,8 +255,8 @@ pub fn validate(text: &str) -> Result<(), SpecError> {
 pub struct Refreshed {
     /// Changes for SDK users, old `openapi.yaml` → new.
     pub report: Report,
-    /// Keywords the conversion dropped.
-    pub dropped: Vec<Location>,
+    /// Every lossy step of the conversion and of the operation rules.
+    pub notes: Vec<Note>,
     /// Whether `openapi.yaml` changed.
     pub changed: bool,
 }
@@ -263,7 +321,7 @@ pub fn refresh(root: &Path, source: &Source) -> Result<Refreshed, SpecError> {
     write_atomic(&root.join(PROVENANCE), provenance.as_bytes())?;
     Ok(Refreshed {
         report,
-        dropped: produced.dropped,
+        notes: produced.notes,
         changed: old_text.as_deref() != Some(produced.text.as_str()),
     })
 }
