@@ -96,6 +96,9 @@ pub fn client(spec: &openapiv3::OpenAPI) -> Result<Generated, CodegenError> {
     route.check(operations)?;
     let mut types = split_types(&mut file)?;
     Tolerate.visit_file_mut(&mut types);
+    let mut lenient = Lenient::from_spec(spec)?;
+    lenient.visit_file_mut(&mut types);
+    lenient.check()?;
     Ok(Generated {
         types: unparsed(&types, "the types"),
         client: unparsed(&file, "the client and its builders"),
@@ -458,6 +461,122 @@ impl VisitMut for Tolerate {
             field.attrs.push(
                 syn::parse_quote!(#[serde(deserialize_with = "crate::types::null_as_default")]),
             );
+        }
+    }
+}
+
+/// Decodes the fields the spec marks `x-qyvo-lenient` (a property whose JSON type the docs
+/// leave open) with the matching function of `crate::types::lenient`:
+/// - `id` (a required string): a string, or an integer written as text;
+/// - `text` (an optional string): any JSON as text, `null` as absent;
+/// - `timestamp` (an optional date-time): RFC 3339, `YYYY-MM-DD HH:MM:SS` or unix seconds;
+///   anything else as absent.
+///
+/// A marked field the generated code lacks, or of another shape, fails the generation.
+struct Lenient {
+    /// (component, property) → kind, for the fields not found yet.
+    pending: std::collections::BTreeMap<(String, String), String>,
+    /// The struct being visited.
+    current: Option<String>,
+    problems: Vec<String>,
+}
+
+impl Lenient {
+    const KINDS: [&str; 3] = ["id", "text", "timestamp"];
+
+    fn from_spec(spec: &openapiv3::OpenAPI) -> Result<Self, CodegenError> {
+        let mut pending = std::collections::BTreeMap::new();
+        let schemas = spec.components.iter().flat_map(|c| &c.schemas);
+        for (name, schema) in schemas {
+            let openapiv3::ReferenceOr::Item(schema) = schema else {
+                continue;
+            };
+            let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind
+            else {
+                continue;
+            };
+            for (property, schema) in &object.properties {
+                let openapiv3::ReferenceOr::Item(schema) = schema else {
+                    continue;
+                };
+                let Some(kind) = schema.schema_data.extensions.get("x-qyvo-lenient") else {
+                    continue;
+                };
+                let kind = kind
+                    .as_str()
+                    .filter(|k| Self::KINDS.contains(k))
+                    .ok_or_else(|| {
+                        CodegenError::Trim(format!(
+                            "{name}.{property}: x-qyvo-lenient must be one of {:?}",
+                            Self::KINDS
+                        ))
+                    })?;
+                pending.insert((name.clone(), property.clone()), kind.to_owned());
+            }
+        }
+        Ok(Self {
+            pending,
+            current: None,
+            problems: Vec::new(),
+        })
+    }
+
+    fn check(self) -> Result<(), CodegenError> {
+        let mut problems = self.problems;
+        problems.extend(
+            self.pending
+                .keys()
+                .map(|(name, property)| format!("{name}.{property} is not a generated field")),
+        );
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(CodegenError::Trim(format!(
+                "x-qyvo-lenient: {}",
+                problems.join("; ")
+            ))),
+        }
+    }
+}
+
+impl VisitMut for Lenient {
+    fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+        self.current = Some(item.ident.to_string());
+        visit_mut::visit_item_struct_mut(self, item);
+        self.current = None;
+    }
+
+    fn visit_field_mut(&mut self, field: &mut syn::Field) {
+        let (Some(name), Some(ident)) = (&self.current, &field.ident) else {
+            return;
+        };
+        let key = (name.clone(), ident.to_string());
+        let Some(kind) = self.pending.remove(&key) else {
+            return;
+        };
+        let optional = matches!(&field.ty, syn::Type::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+        if optional != (kind != "id") {
+            self.problems.push(format!(
+                "{}.{}: `{kind}` fits {} field",
+                key.0,
+                key.1,
+                if kind == "id" {
+                    "a required"
+                } else {
+                    "an optional"
+                }
+            ));
+            return;
+        }
+        let function = format!("crate::types::lenient::{kind}");
+        if optional && !field.attrs.iter().any(has_bare_serde_default) {
+            field
+                .attrs
+                .push(syn::parse_quote!(#[serde(default, deserialize_with = #function)]));
+        } else {
+            field
+                .attrs
+                .push(syn::parse_quote!(#[serde(deserialize_with = #function)]));
         }
     }
 }

@@ -39,3 +39,74 @@ pub(crate) fn json_kind(value: &serde_json::Value) -> &'static str {
         serde_json::Value::Object(_) => "an object",
     }
 }
+
+/// Lenient decoding of fields whose JSON type the docs leave open; `build/codegen.rs` puts these
+/// on the fields the spec marks `x-qyvo-lenient` (the webhook payloads). None of them quotes the
+/// value in an error.
+pub(crate) mod lenient {
+    use chrono::{DateTime, NaiveDateTime, Utc};
+    use serde::{Deserialize, Deserializer, de::Error as _};
+    use serde_json::Value;
+
+    /// An id: a string, or an integer written as text.
+    pub(crate) fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(s) => Ok(s),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+            _ => Err(D::Error::custom("expected an id (a string or an integer)")),
+        }
+    }
+
+    /// Any JSON as optional text: `null` is `None`, a string is itself, anything else its JSON.
+    pub(crate) fn text<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        })
+    }
+
+    /// A timestamp as RFC 3339 text, `YYYY-MM-DD HH:MM:SS[.fff]` text (UTC), or unix seconds as
+    /// an integer, a float or a string of digits; anything else is `None`, never an error.
+    pub(crate) fn timestamp<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::String(s) => parse_time_text(&s),
+            Value::Number(n) => match n.as_i64() {
+                Some(secs) => DateTime::from_timestamp(secs, 0),
+                None => n.as_f64().and_then(from_float_seconds),
+            },
+            _ => None,
+        })
+    }
+
+    /// RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff]` as UTC, or digits as unix seconds.
+    fn parse_time_text(text: &str) -> Option<DateTime<Utc>> {
+        let text = text.trim();
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.to_utc())
+            .or_else(|_| {
+                NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map(|t| t.and_utc())
+            })
+            .ok()
+            .or_else(|| {
+                text.parse::<i64>()
+                    .ok()
+                    .and_then(|secs| DateTime::from_timestamp(secs, 0))
+            })
+    }
+
+    /// Fractional unix seconds; `None` when not finite or out of range.
+    fn from_float_seconds(secs: f64) -> Option<DateTime<Utc>> {
+        let whole = secs.floor();
+        // i64::MAX is not exactly representable; anything this large is out of chrono's range.
+        if !whole.is_finite() || whole.abs() >= 9.0e18 {
+            return None;
+        }
+        let nanos = ((secs - whole) * 1e9).round().clamp(0.0, 999_999_999.0);
+        DateTime::from_timestamp(whole as i64, nanos as u32)
+    }
+}

@@ -33,7 +33,7 @@
 //!
 //! // …and what a handler does with it.
 //! match verifier.verify_and_parse(&headers, body)? {
-//!     WebhookEvent::MessageStatus(status) => println!("{} is {}", status.message_id, status.status),
+//!     WebhookEvent::MessageStatus { status, update } => println!("{} is {status}", update.message_id),
 //!     other => println!("{}", other.event_name()),
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -44,5 +44,5 @@ mod event;
 mod signature;
 
 pub use error::{MalformedReason, WebhookError};
-pub use event::{DeliveryStatus, MessageStatusEvent, WebhookContact, WebhookEvent};
+pub use event::{DeliveryStatus, WebhookEvent};
 pub use signature::{SIGNATURE_HEADER, SignatureHeader, Verifier, WebhookSecret, sign};

@@ -48,30 +48,23 @@ async fn receive(
 /// One line about an event, with phone numbers masked.
 fn describe(event: &WebhookEvent) -> String {
     match event {
-        WebhookEvent::Test { webhook_id, .. } => format!("webhook.test from webhook {webhook_id}"),
-        WebhookEvent::MessageReceived {
-            tenant_id,
-            message,
-            contact,
-            ..
-        } => {
-            let phone = contact
-                .phone
-                .as_deref()
+        WebhookEvent::Test(test) => format!("webhook.test from webhook {}", test.webhook_id),
+        WebhookEvent::MessageReceived(received) => {
+            let message = &received.message;
+            let phone = received
+                .contact
+                .as_ref()
+                .and_then(|c| c.phone.as_deref())
                 .or(message.contact_phone.as_deref());
             let from = phone.map_or_else(|| "an unknown number".to_owned(), qyvo::phone::mask);
             format!(
-                "message.received: {} message {} from {from} (tenant {tenant_id})",
-                message.type_, message.id
+                "message.received: {} message {} from {from} (tenant {})",
+                message.type_, message.id, received.tenant_id
             )
         }
-        WebhookEvent::MessageStatus(status) => {
-            let mut line = format!(
-                "{}: message {}",
-                status.status.event_name(),
-                status.message_id
-            );
-            if let Some(code) = &status.error_code {
+        WebhookEvent::MessageStatus { status, update } => {
+            let mut line = format!("{}: message {}", status.event_name(), update.message_id);
+            if let Some(code) = &update.error_code {
                 line.push_str(&format!(" (error {code})"));
             }
             line

@@ -1,16 +1,18 @@
-//! Typed webhook events and their tolerant decoding.
+//! Typed webhook events: dispatch on the event name into the payload types generated from the
+//! spec (`types::Webhook*`), which decode tolerantly.
 
-use std::{borrow::Cow, collections::BTreeMap, fmt};
+use std::{borrow::Cow, fmt};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::{Deserialize, Deserializer, de::Error as _};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::WebhookError;
-use crate::types::InboundMessage;
+use crate::types;
 
 /// One webhook delivery, decoded.
 ///
+/// The payload types are generated from the spec's webhook schemas
+/// ([`types::WebhookTest`], [`types::WebhookMessageReceived`], [`types::WebhookMessageStatus`]).
 /// Decoding is tolerant: unknown fields are ignored everywhere, ids may be strings or integers,
 /// `error_code` may be a number or a string, and `timestamp` may be an RFC 3339 string or unix
 /// seconds (see [`WebhookEvent::from_slice`] for the exact rules). An event name this crate does
@@ -24,9 +26,9 @@ use crate::types::InboundMessage;
 ///
 /// let body = br#"{"event":"message.status.read","message_id":"01J0AB","timestamp":1717243200}"#;
 /// match WebhookEvent::from_slice(body)? {
-///     WebhookEvent::MessageStatus(status) => {
-///         assert_eq!(status.status, DeliveryStatus::Read);
-///         assert_eq!(status.message_id, "01J0AB");
+///     WebhookEvent::MessageStatus { status, update } => {
+///         assert_eq!(status, DeliveryStatus::Read);
+///         assert_eq!(update.message_id, "01J0AB");
 ///     }
 ///     other => panic!("unexpected {other:?}"),
 /// }
@@ -36,27 +38,16 @@ use crate::types::InboundMessage;
 #[non_exhaustive]
 pub enum WebhookEvent {
     /// `webhook.test`: sent right after the webhook is created in the dashboard.
-    #[non_exhaustive]
-    Test {
-        /// The webhook's id.
-        webhook_id: String,
-        /// When the event happened; `None` if absent or in an unrecognized form.
-        timestamp: Option<DateTime<Utc>>,
-    },
+    Test(types::WebhookTest),
     /// `message.received`: a contact sent an inbound message.
-    #[non_exhaustive]
-    MessageReceived {
-        /// When the event happened; `None` if absent or in an unrecognized form.
-        timestamp: Option<DateTime<Utc>>,
-        /// The workspace (tenant) the message belongs to.
-        tenant_id: String,
-        /// The message, shaped like an item of the new-message-received trigger.
-        message: Box<InboundMessage>,
-        /// The sender (an undocumented shape; empty when absent or `null`).
-        contact: WebhookContact,
-    },
+    MessageReceived(Box<types::WebhookMessageReceived>),
     /// `message.status.sent`, `.delivered`, `.read` or `.failed`: an outbound message moved on.
-    MessageStatus(MessageStatusEvent),
+    MessageStatus {
+        /// The new status, from the event name.
+        status: DeliveryStatus,
+        /// The rest of the body.
+        update: types::WebhookMessageStatus,
+    },
     /// An event name this crate does not know; `raw` is the whole body.
     #[non_exhaustive]
     Unknown {
@@ -80,7 +71,7 @@ impl WebhookEvent {
     /// format, a boolean, an object, an out-of-range number) yields `None` rather than an error,
     /// so that an event is never lost over an informational field; the authoritative delivery
     /// time is the signed `t` of the signature header. The nested `message` keeps the generated
-    /// [`InboundMessage`] schema, whose `created_at` must be RFC 3339.
+    /// [`InboundMessage`](types::InboundMessage) schema, whose `created_at` must be RFC 3339.
     ///
     /// # Example
     ///
@@ -97,48 +88,13 @@ impl WebhookEvent {
     pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
         let Envelope { event } = decode(body)?;
         Ok(match &*event {
-            TEST => {
-                let TestBody {
-                    webhook_id,
-                    timestamp,
-                } = decode(body)?;
-                Self::Test {
-                    webhook_id,
-                    timestamp,
-                }
-            }
-            RECEIVED => {
-                let ReceivedBody {
-                    timestamp,
-                    tenant_id,
-                    message,
-                    contact,
-                } = decode(body)?;
-                Self::MessageReceived {
-                    timestamp,
-                    tenant_id,
-                    message,
-                    contact,
-                }
-            }
+            TEST => Self::Test(decode(body)?),
+            RECEIVED => Self::MessageReceived(Box::new(decode(body)?)),
             name => match DeliveryStatus::from_event_name(name) {
-                Some(status) => {
-                    let StatusBody {
-                        message_id,
-                        whatsapp_message_id,
-                        timestamp,
-                        error_code,
-                        error_message,
-                    } = decode(body)?;
-                    Self::MessageStatus(MessageStatusEvent {
-                        status,
-                        message_id,
-                        whatsapp_message_id,
-                        timestamp,
-                        error_code,
-                        error_message,
-                    })
-                }
+                Some(status) => Self::MessageStatus {
+                    status,
+                    update: decode(body)?,
+                },
                 None => Self::Unknown {
                     event: event.into_owned(),
                     raw: decode(body)?,
@@ -160,9 +116,9 @@ impl WebhookEvent {
     /// ```
     pub fn event_name(&self) -> &str {
         match self {
-            Self::Test { .. } => TEST,
-            Self::MessageReceived { .. } => RECEIVED,
-            Self::MessageStatus(status) => status.status.event_name(),
+            Self::Test(_) => TEST,
+            Self::MessageReceived(_) => RECEIVED,
+            Self::MessageStatus { status, .. } => status.event_name(),
             Self::Unknown { event, .. } => event,
         }
     }
@@ -172,39 +128,6 @@ impl WebhookEvent {
 const TEST: &str = "webhook.test";
 /// The `message.received` event name.
 const RECEIVED: &str = "message.received";
-
-/// A `message.status.*` event: Meta accepted, delivered, showed or rejected an outbound message.
-///
-/// # Example
-///
-/// ```
-/// use qyvo::webhook::{DeliveryStatus, WebhookEvent};
-///
-/// let body = br#"{"event":"message.status.failed","message_id":"01J0AB","error_code":131047,
-///     "error_message":"Re-engagement message"}"#;
-/// let WebhookEvent::MessageStatus(failed) = WebhookEvent::from_slice(body)? else {
-///     panic!("a status event")
-/// };
-/// assert_eq!(failed.status, DeliveryStatus::Failed);
-/// assert_eq!(failed.error_code.as_deref(), Some("131047"));
-/// # Ok::<(), qyvo::webhook::WebhookError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct MessageStatusEvent {
-    /// The new status, from the event name.
-    pub status: DeliveryStatus,
-    /// The Qyvo message id.
-    pub message_id: String,
-    /// Meta's message id (`wamid…`), when the body has one.
-    pub whatsapp_message_id: Option<String>,
-    /// When the event happened; `None` if absent or in an unrecognized form.
-    pub timestamp: Option<DateTime<Utc>>,
-    /// The error code of a failed message, as text whether it was sent as a number or a string.
-    pub error_code: Option<String>,
-    /// The error message of a failed message.
-    pub error_message: Option<String>,
-}
 
 /// The delivery status a `message.status.*` event reports.
 ///
@@ -267,99 +190,12 @@ impl fmt::Display for DeliveryStatus {
     }
 }
 
-/// The `contact` object of a `message.received` event.
-///
-/// Its shape is not documented. The fields a contact has elsewhere in the API are picked out
-/// when present (as text, whatever their JSON type); every other field is kept in `extra`.
-///
-/// # Example
-///
-/// ```
-/// use qyvo::webhook::WebhookEvent;
-///
-/// let body = br#"{"event":"message.received","tenant_id":"t1",
-///     "message":{"id":"m1","type":"text","created_at":"2024-06-01T12:00:00Z"},
-///     "contact":{"id":"c1","phone":"+14155550123","tags":["vip"]}}"#;
-/// let WebhookEvent::MessageReceived { contact, .. } = WebhookEvent::from_slice(body)? else {
-///     panic!("a message.received event")
-/// };
-/// assert_eq!(contact.phone.as_deref(), Some("+14155550123"));
-/// assert_eq!(contact.extra["tags"], serde_json::json!(["vip"]));
-/// # Ok::<(), qyvo::webhook::WebhookError>(())
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct WebhookContact {
-    /// The contact id.
-    #[serde(default, deserialize_with = "text")]
-    pub id: Option<String>,
-    /// The phone number, as sent (usually E.164; mask it before logging).
-    #[serde(default, deserialize_with = "text")]
-    pub phone: Option<String>,
-    /// The display name.
-    #[serde(default, deserialize_with = "text")]
-    pub name: Option<String>,
-    /// The e-mail address.
-    #[serde(default, deserialize_with = "text")]
-    pub email: Option<String>,
-    /// Every other field, as sent.
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
-}
-
 /// Just the event name, read first to choose the schema.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     /// The event name.
     #[serde(borrow)]
     event: Cow<'a, str>,
-}
-
-/// The body of `webhook.test`.
-#[derive(Deserialize)]
-struct TestBody {
-    /// See [`WebhookEvent::Test`].
-    #[serde(deserialize_with = "id")]
-    webhook_id: String,
-    /// See [`WebhookEvent::Test`].
-    #[serde(default, deserialize_with = "timestamp")]
-    timestamp: Option<DateTime<Utc>>,
-}
-
-/// The body of `message.received`.
-#[derive(Deserialize)]
-struct ReceivedBody {
-    /// See [`WebhookEvent::MessageReceived`].
-    #[serde(default, deserialize_with = "timestamp")]
-    timestamp: Option<DateTime<Utc>>,
-    /// See [`WebhookEvent::MessageReceived`].
-    #[serde(deserialize_with = "id")]
-    tenant_id: String,
-    /// See [`WebhookEvent::MessageReceived`].
-    message: Box<InboundMessage>,
-    /// See [`WebhookEvent::MessageReceived`].
-    #[serde(default, deserialize_with = "contact")]
-    contact: WebhookContact,
-}
-
-/// The body of `message.status.*`.
-#[derive(Deserialize)]
-struct StatusBody {
-    /// See [`MessageStatusEvent`].
-    #[serde(deserialize_with = "id")]
-    message_id: String,
-    /// See [`MessageStatusEvent`].
-    #[serde(default, deserialize_with = "text")]
-    whatsapp_message_id: Option<String>,
-    /// See [`MessageStatusEvent`].
-    #[serde(default, deserialize_with = "timestamp")]
-    timestamp: Option<DateTime<Utc>>,
-    /// See [`MessageStatusEvent`].
-    #[serde(default, deserialize_with = "text")]
-    error_code: Option<String>,
-    /// See [`MessageStatusEvent`].
-    #[serde(default, deserialize_with = "text")]
-    error_message: Option<String>,
 }
 
 /// Decodes the whole body as `T`, recording the JSON path of a failure.
@@ -377,73 +213,9 @@ fn decode<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, WebhookError> 
     Ok(value)
 }
 
-/// An id: a string, or an integer written as text. The error never quotes the value.
-fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    match Value::deserialize(deserializer)? {
-        Value::String(s) => Ok(s),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
-        _ => Err(D::Error::custom("expected an id (a string or an integer)")),
-    }
-}
-
-/// Any JSON as optional text: `null` is `None`, a string is itself, anything else its JSON.
-fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(deserializer)? {
-        Value::Null => None,
-        Value::String(s) => Some(s),
-        other => Some(other.to_string()),
-    })
-}
-
-/// The contact object, with `null` taken as an empty contact.
-fn contact<'de, D: Deserializer<'de>>(deserializer: D) -> Result<WebhookContact, D::Error> {
-    Ok(Option::deserialize(deserializer)?.unwrap_or_default())
-}
-
-/// A timestamp in any recognized form (see [`WebhookEvent::from_slice`]), else `None`.
-fn timestamp<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<DateTime<Utc>>, D::Error> {
-    Ok(match Value::deserialize(deserializer)? {
-        Value::String(s) => parse_time_text(&s),
-        Value::Number(n) => match n.as_i64() {
-            Some(secs) => DateTime::from_timestamp(secs, 0),
-            None => n.as_f64().and_then(from_float_seconds),
-        },
-        _ => None,
-    })
-}
-
-/// RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff]` as UTC, or digits as unix seconds.
-fn parse_time_text(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.to_utc())
-        .or_else(|_| {
-            NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map(|t| t.and_utc())
-        })
-        .ok()
-        .or_else(|| {
-            text.parse::<i64>()
-                .ok()
-                .and_then(|secs| DateTime::from_timestamp(secs, 0))
-        })
-}
-
-/// Fractional unix seconds; `None` when not finite or out of range.
-fn from_float_seconds(secs: f64) -> Option<DateTime<Utc>> {
-    let whole = secs.floor();
-    // i64::MAX is not exactly representable; anything this large is out of chrono's range anyway.
-    if !whole.is_finite() || whole.abs() >= 9.0e18 {
-        return None;
-    }
-    let nanos = ((secs - whole) * 1e9).round().clamp(0.0, 999_999_999.0);
-    DateTime::from_timestamp(whole as i64, nanos as u32)
-}
-
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{DateTime, TimeZone, Utc};
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -479,13 +251,11 @@ mod tests {
             "event": "webhook.test", "webhook_id": "wh_1",
             "timestamp": "2024-06-01T12:00:00+00:00", "extra": {"nested": [1]}
         }));
-        assert_eq!(
-            event,
-            WebhookEvent::Test {
-                webhook_id: "wh_1".into(),
-                timestamp: at(1_717_243_200)
-            }
-        );
+        let WebhookEvent::Test(test) = &event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(test.webhook_id, "wh_1");
+        assert_eq!(test.timestamp, at(1_717_243_200));
         assert_eq!(event.event_name(), "webhook.test");
     }
 
@@ -496,42 +266,42 @@ mod tests {
             "message": inbound(),
             "contact": {"id": "c1", "phone": "+14155550123", "name": null, "tags": ["vip"]}
         }));
-        let WebhookEvent::MessageReceived {
-            timestamp,
-            tenant_id,
-            message,
-            contact,
-        } = &event
-        else {
+        let WebhookEvent::MessageReceived(received) = &event else {
             panic!("{event:?}")
         };
-        assert_eq!(*timestamp, at(1_717_243_200));
-        assert_eq!(tenant_id, "42");
+        assert_eq!(received.timestamp, at(1_717_243_200));
+        assert_eq!(received.tenant_id, "42");
+        let message = &received.message;
         assert_eq!(message.id, "01J0AB");
         assert_eq!(message.type_, "text");
         assert_eq!(
             message.content.as_ref().and_then(|c| c.body.as_deref()),
             Some("Hi")
         );
+        let contact = received.contact.as_ref().unwrap();
         assert_eq!(contact.id.as_deref(), Some("c1"));
         assert_eq!(contact.phone.as_deref(), Some("+14155550123"));
         assert_eq!(contact.name, None);
         assert_eq!(
             contact.extra,
-            BTreeMap::from([("tags".into(), json!(["vip"]))])
+            serde_json::Map::from_iter([("tags".to_owned(), json!(["vip"]))])
         );
         assert_eq!(event.event_name(), "message.received");
     }
 
     #[test]
     fn contact_is_optional_and_lenient() {
-        for contact in [json!(null), json!({})] {
+        for (contact, expected) in [
+            (json!(null), None),
+            (json!({}), Some(serde_json::from_value(json!({})).unwrap())),
+        ] {
             let event = parse(json!({
                 "event": "message.received", "tenant_id": "t1",
                 "message": inbound(), "contact": contact
             }));
             assert!(
-                matches!(&event, WebhookEvent::MessageReceived { contact, timestamp: None, .. } if *contact == WebhookContact::default()),
+                matches!(&event, WebhookEvent::MessageReceived(received)
+                    if received.contact == expected && received.timestamp.is_none()),
                 "{event:?}"
             );
         }
@@ -539,9 +309,10 @@ mod tests {
             "event": "message.received", "tenant_id": "t1", "message": inbound(),
             "contact": {"id": 7, "phone": 14_155_550_123_u64, "email": false}
         }));
-        let WebhookEvent::MessageReceived { contact, .. } = event else {
+        let WebhookEvent::MessageReceived(received) = event else {
             panic!()
         };
+        let contact = received.contact.unwrap();
         assert_eq!(contact.id.as_deref(), Some("7"));
         assert_eq!(contact.phone.as_deref(), Some("14155550123"));
         assert_eq!(contact.email.as_deref(), Some("false"));
@@ -554,17 +325,18 @@ mod tests {
                 "event": status.event_name(), "message_id": "m1",
                 "whatsapp_message_id": "wamid.1", "timestamp": "1717243200", "unknown": true
             }));
-            assert_eq!(
-                event,
-                WebhookEvent::MessageStatus(MessageStatusEvent {
-                    status,
-                    message_id: "m1".into(),
-                    whatsapp_message_id: Some("wamid.1".into()),
-                    timestamp: at(1_717_243_200),
-                    error_code: None,
-                    error_message: None,
-                })
-            );
+            let WebhookEvent::MessageStatus {
+                status: found,
+                update,
+            } = &event
+            else {
+                panic!("{event:?}")
+            };
+            assert_eq!(*found, status);
+            assert_eq!(update.message_id, "m1");
+            assert_eq!(update.whatsapp_message_id.as_deref(), Some("wamid.1"));
+            assert_eq!(update.timestamp, at(1_717_243_200));
+            assert_eq!((&update.error_code, &update.error_message), (&None, &None));
             assert_eq!(event.event_name(), format!("message.status.{status}"));
         }
     }
@@ -576,7 +348,7 @@ mod tests {
             (json!("131047"), "131047"),
             (json!(1.5), "1.5"),
         ] {
-            let WebhookEvent::MessageStatus(failed) = parse(json!({
+            let WebhookEvent::MessageStatus { update: failed, .. } = parse(json!({
                 "event": "message.status.failed", "message_id": "m1",
                 "error_code": code, "error_message": "Re-engagement message"
             })) else {
@@ -634,18 +406,12 @@ mod tests {
             let event =
                 parse(json!({"event": "webhook.test", "webhook_id": "w", "timestamp": timestamp}));
             assert!(
-                matches!(&event, WebhookEvent::Test { timestamp, .. } if *timestamp == expected),
+                matches!(&event, WebhookEvent::Test(test) if test.timestamp == expected),
                 "{event:?}"
             );
         }
         let event = parse(json!({"event": "webhook.test", "webhook_id": "w"}));
-        assert!(matches!(
-            event,
-            WebhookEvent::Test {
-                timestamp: None,
-                ..
-            }
-        ));
+        assert!(matches!(event, WebhookEvent::Test(test) if test.timestamp.is_none()));
     }
 
     #[test]
@@ -718,7 +484,7 @@ mod tests {
         #[test]
         fn integer_timestamps_in_range_decode(secs in -8_000_000_000_i64..8_000_000_000) {
             let event = parse(json!({"event": "webhook.test", "webhook_id": "w", "timestamp": secs}));
-            let decoded = matches!(event, WebhookEvent::Test { timestamp: Some(t), .. } if t.timestamp() == secs);
+            let decoded = matches!(event, WebhookEvent::Test(test) if test.timestamp.is_some_and(|t| t.timestamp() == secs));
             prop_assert!(decoded);
         }
     }

@@ -24,6 +24,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::location::Location;
+use crate::operations::{is_json, is_json_suffix};
 
 /// Why a document cannot be down-converted.
 #[derive(Debug, thiserror::Error)]
@@ -353,10 +354,26 @@ struct Converter {
 
 type Result<T = ()> = std::result::Result<T, ConvertError>;
 
+/// The component name of a webhook's payload: `message.received` → `WebhookMessageReceived`.
+fn webhook_schema_name(webhook: &str) -> String {
+    let words = webhook.split(|c: char| !c.is_ascii_alphanumeric());
+    let mut name = String::from("Webhook");
+    for word in words.filter(|w| !w.is_empty()) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            name.push(first.to_ascii_uppercase());
+            name.extend(chars);
+        }
+    }
+    name
+}
+
 /// Why a field 3.0 lacks can go.
 fn drop_reason(key: &str) -> &'static str {
     match key {
-        "webhooks" => "dropped (3.0 has no webhooks; the client sends no such requests)",
+        "webhooks" => {
+            "dropped (3.0 has no webhooks; their JSON payloads are kept as component schemas)"
+        }
         "pathItems" => "dropped (3.0 has no reusable path items; none is referenced then)",
         "unevaluatedProperties" => {
             "dropped (3.0 has no such keyword; extra properties are accepted, as everywhere)"
@@ -486,6 +503,7 @@ impl Converter {
         } else if !version.starts_with("3.0.") {
             return Err(ConvertError::UnsupportedVersion { version });
         }
+        self.lift_webhooks(root);
         self.keys(root, &location, ROOT, ROOT_DROP)?;
         if let Some(info) = root.get_mut("info") {
             let here = location.key("info");
@@ -507,6 +525,58 @@ impl Converter {
         }
         self.mutual_tls(root);
         Ok(())
+    }
+
+    /// 3.0 has no `webhooks`: each webhook's JSON payload schema becomes a component schema
+    /// (`message.received` → `WebhookMessageReceived`), so the generator still makes its type;
+    /// the webhook itself goes with `webhooks`. A name already taken is left alone, reported.
+    fn lift_webhooks(&mut self, root: &mut Map<String, Value>) {
+        let Some(Value::Object(webhooks)) = root.get("webhooks") else {
+            return;
+        };
+        let mut lifted = Vec::new();
+        for (name, item) in webhooks {
+            for method in METHODS {
+                let Some(schema) = item
+                    .get(*method)
+                    .and_then(|operation| operation.pointer("/requestBody/content"))
+                    .and_then(Value::as_object)
+                    .and_then(|content| {
+                        content
+                            .iter()
+                            .find(|(media, _)| is_json(media) || is_json_suffix(media))
+                            .and_then(|(_, media)| media.get("schema"))
+                    })
+                else {
+                    continue;
+                };
+                let from = Location::root()
+                    .key("webhooks")
+                    .key(name)
+                    .key(method)
+                    .key("requestBody");
+                lifted.push((webhook_schema_name(name), schema.clone(), from));
+            }
+        }
+        let components = root
+            .entry("components")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .map(|c| c.entry("schemas").or_insert_with(|| json!({})));
+        let Some(Value::Object(schemas)) = components else {
+            return;
+        };
+        for (name, schema, from) in lifted {
+            let action = if schemas.contains_key(&name) {
+                format!("payload not lifted: components.schemas.{name} exists")
+            } else {
+                schemas.insert(name.clone(), schema);
+                format!(
+                    "payload lifted to components.schemas.{name} (3.0 has no webhooks; its type is still generated)"
+                )
+            };
+            self.notes.push(Note::new(from, action));
+        }
     }
 
     fn server(&mut self, server: &mut Value, location: &Location) -> Result {

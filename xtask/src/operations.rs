@@ -589,12 +589,12 @@ impl Rules {
 }
 
 /// progenitor's test for a typed JSON body.
-fn is_json(media_type: &str) -> bool {
+pub(crate) fn is_json(media_type: &str) -> bool {
     media_type == "application/json" || media_type.starts_with("application/json;")
 }
 
 /// `application/problem+json`, `application/vnd.api+json`, ...
-fn is_json_suffix(media_type: &str) -> bool {
+pub(crate) fn is_json_suffix(media_type: &str) -> bool {
     media_type
         .split(';')
         .next()

@@ -118,3 +118,37 @@ fn a_parameter_named_client_renames_the_routing_too() {
     );
     syn::parse_file(code.split_once('\n').unwrap().1).unwrap();
 }
+
+/// `x-qyvo-lenient` names a decoding the generator knows, on a field of the right shape.
+#[test]
+fn lenient_fields_are_checked() {
+    let lenient = |property: &str, kind: &str, required: &str| {
+        spec(
+            "  /a:\n    get:\n      operationId: get_a\n      responses: {'200': {description: ok}}\n",
+            &format!(
+                "    Event:\n      type: object\n      required: [{required}]\n      properties:\n        {property}: {{type: string, x-qyvo-lenient: {kind}}}\n"
+            ),
+        )
+    };
+    let code = preflight::client(&lenient("webhook_id", "id", "webhook_id"))
+        .unwrap()
+        .types;
+    assert!(code.contains("crate::types::lenient::id"), "{code}");
+    for (text, wanted) in [
+        (lenient("at", "sometime", "at"), "must be one of"),
+        (
+            lenient("webhook_id", "id", ""),
+            "`id` fits a required field",
+        ),
+        (
+            lenient("at", "timestamp", "at"),
+            "`timestamp` fits an optional field",
+        ),
+    ] {
+        let err = preflight::client(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("x-qyvo-lenient") && err.contains(wanted),
+            "{err}"
+        );
+    }
+}
