@@ -6,6 +6,7 @@
 //!   `openapi.yaml` and print what changed for SDK users ([`report`]);
 //! - `spec check`: prove `openapi.yaml` is exactly what the snapshot and the corrections produce;
 //! - `spec diff <old> <new>`: the SDK-user report between any two 3.0 documents;
+//! - `cli-spec [--check]`: copy `openapi.yaml` for `qyvo-cli`'s build script ([`cli_spec`]);
 //! - `setup`: install the test tools under `tools/`;
 //! - `test`: the project's one test command.
 //!
@@ -13,6 +14,7 @@
 //! that tests run it on temporary copies.
 
 pub mod ci;
+pub mod cli_spec;
 pub mod convert;
 pub mod document;
 pub mod fetch;

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xtask::fetch::Source;
-use xtask::{ci, run, setup, spec};
+use xtask::{ci, cli_spec, run, setup, spec};
 
 const USAGE: &str = "usage:
   cargo xtask spec refresh [--from <url-or-file>]   fetch, convert, correct, write openapi.yaml
   cargo xtask spec check                            openapi.yaml matches spec/ (offline)
   cargo xtask spec diff <old> <new>                 what changed for SDK users
+  cargo xtask cli-spec [--check]                    copy openapi.yaml for qyvo-cli's build script
   cargo xtask setup                                 install the test tools under tools/
   cargo xtask test                                  setup, fmt, clippy, test, doc";
 
@@ -75,6 +76,20 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
             emit(&spec::diff_files(Path::new(old), Path::new(new))?.to_string());
             Ok(())
         }
+        ["cli-spec"] => {
+            let changed = cli_spec::write(root)?;
+            emit(&format!(
+                "{} {}\n",
+                cli_spec::COPY,
+                if changed { "rewritten" } else { "unchanged" }
+            ));
+            Ok(())
+        }
+        ["cli-spec", "--check"] => {
+            cli_spec::check(root)?;
+            emit(&format!("{} is up to date\n", cli_spec::COPY));
+            Ok(())
+        }
         ["setup"] => {
             let done = setup::setup(root, &mut run::System)?;
             emit(&format!(
@@ -94,6 +109,9 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
 
 fn refresh(root: &Path, source: &Source) -> Result<(), Failure> {
     let refreshed = spec::refresh(root, source)?;
+    if cli_spec::write(root)? {
+        emit(&format!("{} rewritten\n", cli_spec::COPY));
+    }
     for dropped in &refreshed.dropped {
         emit(&format!("dropped (no 3.0 form): {dropped}\n"));
     }
