@@ -795,7 +795,7 @@ mod tests {
 
     #[test]
     fn a_template_answer_gives_its_array_else_its_body() {
-        let template = |extra: serde_json::Value| -> crate::types::Template {
+        let template = |extra: Value| -> crate::types::Template {
             let mut value = json!({"id": "t", "name": "n", "body": "Hi {{1}} {{2}}"});
             value
                 .as_object_mut()
