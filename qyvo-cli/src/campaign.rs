@@ -175,8 +175,11 @@ impl SendArgs {
         if let Some(path) = &self.report {
             write_report(path, &reported)?;
         }
+        // Rows other than those sent (or that would be) are listed; a repeated phone was sent
+        // (or would be) once, so only the others fail the run.
         let done = if self.dry_run { "ok" } else { "sent" };
         let problems: Vec<&Reported> = reported.iter().filter(|r| r.status != done).collect();
+        let failed = problems.iter().filter(|r| r.status != "duplicate").count();
         output.print_report(&summary, "problems", &problems);
 
         match ending {
@@ -189,14 +192,13 @@ impl SendArgs {
             }
             Ending::Stopped(failure) => return Err(failure),
         }
-        if self.dry_run && !problems.is_empty() {
+        if self.dry_run && failed > 0 {
             return Err(Failure::input(format!(
-                "{} of {} rows would not be sent: see the summary",
-                problems.len(),
+                "{failed} of {} rows would not be sent: see the summary",
                 reported.len()
             )));
         }
-        Failure::partial(problems.len(), reported.len(), "recipients")
+        Failure::partial(failed, reported.len(), "recipients")
     }
 
     /// Every row with its phone and variables.

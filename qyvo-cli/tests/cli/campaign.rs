@@ -146,6 +146,14 @@ async fn a_dry_run_checks_every_row_and_sends_zero_requests() {
     };
     let checked = run(&mut dry_run(&["--template-file", "template.json"])).await;
     assert_eq!(checked.code, 3, "rows would not be sent: {checked:?}");
+    // The repeated phone is listed, but it would be sent once: it does not fail the run.
+    assert!(
+        checked
+            .stderr
+            .ends_with("qyvo: 4 of 6 rows would not be sent: see the summary\n"),
+        "{}",
+        checked.stderr
+    );
     assert!(server.journal().is_empty(), "{:?}", server.journal());
     let summary = checked.json();
     assert_eq!(summary["placeholders_checked"], true);
