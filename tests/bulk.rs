@@ -49,6 +49,15 @@ async fn run_journaled(
         .unwrap()
 }
 
+/// A journal path in a fresh temporary directory of its own (the test removes it).
+fn journal_path(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("qyvo-bulk-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("journal.jsonl");
+    let _ = std::fs::remove_file(&path);
+    (dir, path)
+}
+
 fn outbound(server: &MockServer, phone: &str) -> usize {
     server
         .outbound_messages(server.token(), phone)
@@ -107,10 +116,7 @@ async fn one_outcome_per_recipient_and_duplicates_are_not_sent() {
 async fn resumes_from_a_journal_without_messaging_anyone_twice() {
     let server = MockServer::start().await.unwrap();
     let client = client_for(&server);
-    let dir = std::env::temp_dir().join(format!("qyvo-bulk-resume-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("journal.jsonl");
-    let _ = std::fs::remove_file(&path);
+    let (dir, path) = journal_path("resume");
     let recipients: Vec<_> = (0..6)
         .map(|i| Recipient::new(phone(i), vars("x")))
         .collect();
@@ -237,10 +243,7 @@ async fn a_stop_signal_finishes_the_sends_under_way_and_starts_no_other() {
             .on(Operation::SendTemplateMessage)
             .times(u32::MAX),
     );
-    let dir = std::env::temp_dir().join(format!("qyvo-bulk-stop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("journal.jsonl");
-    let _ = std::fs::remove_file(&path);
+    let (dir, path) = journal_path("stop");
     let recipients: Vec<_> = (0..10)
         .map(|i| Recipient::new(phone(i), vars("x")))
         .collect();
@@ -336,10 +339,7 @@ async fn a_failed_template_lookup_is_not_sent_and_a_resume_sends_everyone() {
             .on(Operation::GetTemplate)
             .times(u32::MAX),
     );
-    let dir = std::env::temp_dir().join(format!("qyvo-bulk-lookup-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("journal.jsonl");
-    let _ = std::fs::remove_file(&path);
+    let (dir, path) = journal_path("lookup");
     let recipients = || {
         (0..6)
             .map(|i| Recipient::new(phone(i), vars("Ann")))
