@@ -26,7 +26,7 @@ use crate::{
     connect::Connection,
     failure::{Exit, Failure, chain},
     output::Format,
-    progress::{Interrupt, Progress, quota},
+    progress::{Interrupt, Progress},
     sheet::{Invalid, Region, Row, Sheet},
 };
 
@@ -278,7 +278,7 @@ impl SendArgs {
             let phone = c.phone.as_ref().ok()?;
             Some(Recipient::new(phone.as_str(), c.variables.clone()))
         });
-        let progress = Arc::new(Progress::start("campaign", sendable.len() as u64));
+        let progress = Arc::new(Progress::start("campaign", sendable.len() as u64, &client));
         let interrupt = Interrupt::listen();
         let mut bulk = client
             .send_template_bulk(&self.template, recipients)
@@ -286,10 +286,9 @@ impl SendArgs {
             .journal(journal)
             .stop_on(interrupt.clone().wait())
             .on_progress({
-                let (progress, client) = (Arc::clone(&progress), client.clone());
+                let progress = Arc::clone(&progress);
                 move |p| {
-                    let detail =
-                        format!("sent {}, not sent {}{}", p.sent, p.not_sent, quota(&client));
+                    let detail = format!("sent {}, not sent {}", p.sent, p.not_sent);
                     progress.update(p.done as u64, &detail);
                 }
             });

@@ -26,7 +26,7 @@ use crate::{
     connect::Connection,
     failure::{Exit, Failure, chain},
     output::Format,
-    progress::{Interrupt, Progress, quota},
+    progress::{Interrupt, Progress},
     sheet::{Invalid, Region, Row, Sheet},
 };
 
@@ -232,7 +232,7 @@ impl ImportArgs {
             ..Summary::default()
         };
         let interrupt = Interrupt::listen();
-        let progress = Progress::start("import", contacts.len() as u64);
+        let progress = Progress::start("import", contacts.len() as u64, client);
         let mut stopped_by = None;
         let mut handled = 0;
         for contact in &contacts {
@@ -269,10 +269,8 @@ impl ImportArgs {
             progress.update(
                 handled as u64,
                 &format!(
-                    "created or updated {}, failed {}{}",
-                    summary.created_or_updated,
-                    summary.failed,
-                    quota(client)
+                    "created or updated {}, failed {}",
+                    summary.created_or_updated, summary.failed
                 ),
             );
         }

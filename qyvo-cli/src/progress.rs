@@ -9,17 +9,18 @@ use std::{
 };
 
 use indicatif::{ProgressBar, ProgressStyle};
-use qyvo::{Client, prelude::QyvoClientExt as _};
+use qyvo::{Client, defaults, prelude::QyvoClientExt as _, ratelimit::RateLimitStatus};
 use tokio::sync::watch;
 
 /// How often plain progress lines are printed, at most.
 const PLAIN_EVERY: Duration = Duration::from_secs(1);
 
-/// The progress of a run over `total` rows.
+/// The progress of a run over `total` rows, one request each.
 pub struct Progress {
     label: &'static str,
     total: u64,
     started: Instant,
+    client: Client,
     kind: Kind,
 }
 
@@ -30,11 +31,11 @@ enum Kind {
 }
 
 impl Progress {
-    pub fn start(label: &'static str, total: u64) -> Self {
+    /// Starts the progress of `total` requests of `client`, whose quota paces them.
+    pub fn start(label: &'static str, total: u64, client: &Client) -> Self {
         let kind = if std::io::stderr().is_terminal() {
-            let style =
-                ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
             Kind::Bar(
                 ProgressBar::new(total)
                     .with_style(style.progress_chars("=> "))
@@ -47,43 +48,52 @@ impl Progress {
             label,
             total,
             started: Instant::now(),
+            client: client.clone(),
             kind,
         }
     }
 
-    /// `done` of the rows are handled; `detail` (counts) is shown with them.
+    /// `done` of the rows are handled; `detail` (counts) is shown with them, then the quota,
+    /// the rate and the time left.
     pub fn update(&self, done: u64, detail: &str) {
+        let now = Instant::now();
         match &self.kind {
             Kind::Bar(bar) => {
-                bar.set_message(format!("{} ({detail})", self.label));
+                let status = self.status(done, detail, now - self.started);
+                bar.set_message(format!("{} ({status})", self.label));
                 bar.set_position(done);
             }
             Kind::Plain(last) => {
-                let now = Instant::now();
                 let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
                 if done < self.total && last.is_some_and(|at| now - at < PLAIN_EVERY) {
                     return;
                 }
                 *last = Some(now);
-                eprintln!("{}", self.line(done, detail, now - self.started));
+                let percent = (done * 100).checked_div(self.total).unwrap_or(100);
+                let status = self.status(done, detail, now - self.started);
+                eprintln!(
+                    "{}: {done}/{} ({percent}%), {status}",
+                    self.label, self.total
+                );
             }
         }
     }
 
-    /// A plain progress line: counts, rate and time left at that rate.
-    fn line(&self, done: u64, detail: &str, elapsed: Duration) -> String {
-        let percent = (done * 100).checked_div(self.total).unwrap_or(100);
+    /// Counts, quota, rate and time left.
+    fn status(&self, done: u64, detail: &str, elapsed: Duration) -> String {
+        let quota = self.client.rate_limit();
         let rate = done as f64 / elapsed.as_secs_f64().max(0.001);
-        let left = self.total.saturating_sub(done) as f64 / rate.max(f64::MIN_POSITIVE);
-        let eta = if done == self.total || !left.is_finite() {
-            String::new()
-        } else {
-            format!(", eta {}", clock(Duration::from_secs_f64(left.min(1e9))))
-        };
-        format!(
-            "{}: {done}/{} ({percent}%), {detail}, {rate:.1}/s{eta}",
-            self.label, self.total
-        )
+        let mut status = detail.to_owned();
+        if let Some(quota) = quota {
+            status.push_str(&format!(", quota {}/{} left", quota.remaining, quota.limit));
+        }
+        status.push_str(&format!(", {rate:.1}/s"));
+        let left = self.total.saturating_sub(done);
+        if left > 0 {
+            let eta = time_left(left, rate, quota, defaults::RATE_WINDOW);
+            status.push_str(&format!(", eta {}", clock(eta)));
+        }
+        status
     }
 
     /// Leaves the final state on screen.
@@ -94,6 +104,18 @@ impl Progress {
     }
 }
 
+/// The time `left` more requests take: at the rate so far, but no faster than the quota
+/// allows. `remaining` of `limit` requests are left in the current `window`; beyond them,
+/// every `limit` requests take one more window.
+fn time_left(left: u64, rate: f64, quota: Option<RateLimitStatus>, window: Duration) -> Duration {
+    let at_rate = left as f64 / rate.max(f64::MIN_POSITIVE);
+    let at_quota = quota.map_or(0.0, |q| {
+        let beyond = left.saturating_sub(u64::from(q.remaining));
+        beyond as f64 / f64::from(q.limit.max(1)) * window.as_secs_f64()
+    });
+    Duration::from_secs_f64(at_rate.max(at_quota).min(1e9))
+}
+
 /// `1h02m03s`, `2m03s` or `3s`.
 fn clock(duration: Duration) -> String {
     let secs = duration.as_secs();
@@ -102,13 +124,6 @@ fn clock(duration: Duration) -> String {
         (0, m, s) => format!("{m}m{s:02}s"),
         (h, m, s) => format!("{h}h{m:02}m{s:02}s"),
     }
-}
-
-/// What the server last said of the quota, for progress details: `quota 117/120 left`.
-pub fn quota(client: &Client) -> String {
-    client.rate_limit().map_or_else(String::new, |q| {
-        format!(", quota {}/{} left", q.remaining, q.limit)
-    })
 }
 
 /// Set once Ctrl-C is pressed: a run checks it between rows, or waits for it, and stops
@@ -157,21 +172,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_lines_show_counts_rate_and_time_left() {
-        let progress = Progress {
-            label: "import",
-            total: 1000,
-            started: Instant::now(),
-            kind: Kind::Plain(Mutex::new(None)),
-        };
+    fn time_left_is_at_the_rate_so_far_but_no_faster_than_the_quota() {
+        let minute = Duration::from_secs(60);
+        let quota = |remaining, limit| Some(RateLimitStatus { remaining, limit });
+        // 750 left at 2/s: 6m15s, when the quota is no limit.
+        assert_eq!(time_left(750, 2.0, None, minute), Duration::from_secs(375));
         assert_eq!(
-            progress.line(250, "created or updated 250", Duration::from_secs(125)),
-            "import: 250/1000 (25%), created or updated 250, 2.0/s, eta 6m15s"
+            time_left(750, 2.0, quota(10_000, 10_000), minute),
+            Duration::from_secs(375)
+        );
+        // Fast so far, but 120 a minute: 20 go now, the other 240 take two more minutes.
+        assert_eq!(
+            time_left(260, 300.0, quota(20, 120), minute),
+            Duration::from_secs(120)
         );
         assert_eq!(
-            progress.line(1000, "done", Duration::from_secs(10)),
-            "import: 1000/1000 (100%), done, 100.0/s"
+            time_left(5, 0.0, None, minute),
+            Duration::from_secs(1_000_000_000)
         );
+        assert_eq!(clock(Duration::from_secs(375)), "6m15s");
         assert_eq!(clock(Duration::from_secs(3723)), "1h02m03s");
+        assert_eq!(clock(Duration::from_secs(7)), "7s");
     }
 }
