@@ -299,6 +299,28 @@ impl From<Vec<String>> for Placeholders {
     }
 }
 
+impl From<&crate::types::Template> for Placeholders {
+    /// The placeholders of a template as get-template answers it: its `placeholders` array,
+    /// or those of its body when the array is empty (older answers leave it out).
+    ///
+    /// ```
+    /// use qyvo::{template::Placeholders, types::Template};
+    ///
+    /// let template: Template = serde_json::from_str(
+    ///     r#"{"id": "01J0AB", "name": "order_shipped", "body": "Hi {{1}}, order {{2}}"}"#,
+    /// )?;
+    /// assert_eq!(Placeholders::from(&template).as_slice(), ["1", "2"]);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    fn from(template: &crate::types::Template) -> Self {
+        if template.placeholders.is_empty() {
+            Self::from_body(&template.body)
+        } else {
+            template.placeholders.iter().map(String::as_str).collect()
+        }
+    }
+}
+
 impl<'a> IntoIterator for &'a Placeholders {
     type Item = &'a String;
     type IntoIter = std::slice::Iter<'a, String>;
@@ -769,6 +791,28 @@ mod tests {
         assert_eq!(deserialized, parsed);
         assert_eq!(serde_json::to_value(&parsed).unwrap(), json!(["1", "2"]));
         assert_eq!(parsed.into_iter().collect::<Vec<_>>(), ["1", "2"]);
+    }
+
+    #[test]
+    fn a_template_answer_gives_its_array_else_its_body() {
+        let template = |extra: Value| -> crate::types::Template {
+            let mut value = json!({"id": "t", "name": "n", "body": "Hi {{1}} {{2}}"});
+            value
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            serde_json::from_value(value).unwrap()
+        };
+        // The server's list wins over the body (it is what the server checks against).
+        let listed = template(json!({"placeholders": ["name", "name", "order"]}));
+        assert_eq!(Placeholders::from(&listed).as_slice(), ["name", "order"]);
+        for absent in [
+            json!({}),
+            json!({"placeholders": []}),
+            json!({"placeholders": null}),
+        ] {
+            assert_eq!(Placeholders::from(&template(absent)).as_slice(), ["1", "2"]);
+        }
     }
 
     #[test]

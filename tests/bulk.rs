@@ -49,6 +49,15 @@ async fn run_journaled(
         .unwrap()
 }
 
+/// A journal path in a fresh temporary directory of its own (the test removes it).
+fn journal_path(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("qyvo-bulk-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("journal.jsonl");
+    let _ = std::fs::remove_file(&path);
+    (dir, path)
+}
+
 fn outbound(server: &MockServer, phone: &str) -> usize {
     server
         .outbound_messages(server.token(), phone)
@@ -107,10 +116,7 @@ async fn one_outcome_per_recipient_and_duplicates_are_not_sent() {
 async fn resumes_from_a_journal_without_messaging_anyone_twice() {
     let server = MockServer::start().await.unwrap();
     let client = client_for(&server);
-    let dir = std::env::temp_dir().join(format!("qyvo-bulk-resume-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("journal.jsonl");
-    let _ = std::fs::remove_file(&path);
+    let (dir, path) = journal_path("resume");
     let recipients: Vec<_> = (0..6)
         .map(|i| Recipient::new(phone(i), vars("x")))
         .collect();
@@ -226,6 +232,64 @@ async fn an_error_that_fails_every_send_stops_the_batch() {
     assert_eq!(server.count(Operation::SendTemplateMessage), 1);
 }
 
+/// A stop signal (Ctrl-C in the CLI) starts nothing new but lets the sends under way finish
+/// and be journaled: nothing is left "maybe sent" for the resumed batch.
+#[tokio::test(start_paused = true)]
+async fn a_stop_signal_finishes_the_sends_under_way_and_starts_no_other() {
+    let server = MockServer::start().await.unwrap();
+    let client = client_for(&server);
+    server.inject(
+        Injection::new(Fault::Delay(Duration::from_secs(1)))
+            .on(Operation::SendTemplateMessage)
+            .times(u32::MAX),
+    );
+    let (dir, path) = journal_path("stop");
+    let recipients: Vec<_> = (0..10)
+        .map(|i| Recipient::new(phone(i), vars("x")))
+        .collect();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let stop = Mutex::new(Some(stop));
+    let report = client
+        .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients)
+        .concurrency(3)
+        .journal(FileJournal::open(&path).unwrap())
+        .on_progress(move |p| {
+            if p.done == 2
+                && let Some(stop) = stop.lock().unwrap().take()
+            {
+                stop.send(()).unwrap();
+            }
+        })
+        .stop_on(async {
+            let _ = stopped.await;
+        })
+        .send()
+        .await
+        .unwrap();
+
+    // Sends started before the signal was seen finish; the batch stops well short of the end.
+    let sent = report.sent();
+    assert!((2..10).contains(&sent), "{report:?}");
+    for result in &report.results {
+        if result.index < sent {
+            assert!(matches!(result.outcome, Outcome::Sent(_)), "{result:?}");
+        } else {
+            assert!(
+                matches!(result.outcome, Outcome::NotAttempted),
+                "{result:?}"
+            );
+        }
+    }
+    assert_eq!(server.count(Operation::SendTemplateMessage), sent);
+    let journal = FileJournal::open(&path).unwrap().load().unwrap();
+    assert_eq!(journal.len(), sent);
+    assert!(
+        journal.values().all(|s| *s == JournalStatus::Sent),
+        "{journal:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[tokio::test(start_paused = true)]
 async fn concurrent_sends_share_the_rate_limiter_and_see_no_429() {
     let server = MockServer::builder()
@@ -275,10 +339,7 @@ async fn a_failed_template_lookup_is_not_sent_and_a_resume_sends_everyone() {
             .on(Operation::GetTemplate)
             .times(u32::MAX),
     );
-    let dir = std::env::temp_dir().join(format!("qyvo-bulk-lookup-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("journal.jsonl");
-    let _ = std::fs::remove_file(&path);
+    let (dir, path) = journal_path("lookup");
     let recipients = || {
         (0..6)
             .map(|i| Recipient::new(phone(i), vars("Ann")))

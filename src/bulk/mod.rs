@@ -23,20 +23,29 @@
 //!
 //! **Stopping early.** An error that would fail every remaining send (the token is revoked,
 //! the template is missing or not approved, no workspace or WhatsApp number) stops the batch:
-//! recipients not yet started are reported as [`Outcome::NotAttempted`].
+//! recipients not yet started are reported as [`Outcome::NotAttempted`]. So does the signal
+//! given to [`SendTemplateBulk::stop_on`] (Ctrl-C, a shutdown), once it fires: the sends under
+//! way finish and are recorded, so a resumed batch knows their outcome.
 
 mod journal;
 
 use std::{
     collections::HashMap,
-    fmt, io,
+    fmt,
+    future::Future,
+    io,
+    pin::Pin,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
 };
 
-use futures_util::{StreamExt, stream};
+use futures_util::{
+    StreamExt,
+    future::{self, Either},
+    stream,
+};
 
 pub use journal::{BulkJournal, FileJournal, JournalStatus};
 
@@ -165,6 +174,7 @@ impl BulkReport {
 }
 
 type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
+type StopSignal<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// A bulk template send being prepared; see
 /// [`QyvoClientExt::send_template_bulk`](crate::prelude::QyvoClientExt::send_template_bulk).
@@ -177,6 +187,7 @@ pub struct SendTemplateBulk<'a> {
     concurrency: usize,
     progress: Option<ProgressFn>,
     journal: Option<Arc<dyn BulkJournal>>,
+    stop: Option<StopSignal<'a>>,
 }
 
 impl fmt::Debug for SendTemplateBulk<'_> {
@@ -200,6 +211,7 @@ impl<'a> SendTemplateBulk<'a> {
             concurrency: crate::defaults::BULK_CONCURRENCY,
             progress: None,
             journal: None,
+            stop: None,
         }
     }
 
@@ -227,6 +239,35 @@ impl<'a> SendTemplateBulk<'a> {
     /// Records progress in `journal` and resumes from what it already holds.
     pub fn journal(mut self, journal: impl BulkJournal + 'static) -> Self {
         self.journal = Some(Arc::new(journal));
+        self
+    }
+
+    /// Stops the batch when `signal` completes: recipients not yet started are reported as
+    /// [`Outcome::NotAttempted`], and the sends under way finish (and are journaled) before
+    /// [`send`](Self::send) returns.
+    ///
+    /// Dropping the `send()` future instead abandons the sends under way: with a journal, a
+    /// resumed batch then reports them as [`Outcome::OutcomeUnknown`].
+    ///
+    /// ```no_run
+    /// use qyvo::{bulk::Recipient, prelude::*};
+    ///
+    /// # async fn run(client: qyvo::Client, recipients: Vec<Recipient>) -> std::io::Result<()> {
+    /// // Fired by a Ctrl-C handler, a shutdown hook, a deadline…
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let report = client
+    ///     .send_template_bulk("01J0ABCDEFGHJKMNPQRSTVWXYZ", recipients)
+    ///     .stop_on(async {
+    ///         let _ = stopped.await;
+    ///     })
+    ///     .send()
+    ///     .await?;
+    /// # let _ = (report, stop);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stop_on(mut self, signal: impl Future<Output = ()> + Send + 'a) -> Self {
+        self.stop = Some(Box::pin(signal));
         self
     }
 
@@ -273,7 +314,7 @@ impl<'a> SendTemplateBulk<'a> {
         let report = self.progress.as_deref();
         let (stop, progress) = (&stop, &progress);
 
-        let mut results: Vec<BulkResult> = stream::iter(planned)
+        let work = stream::iter(planned)
             .map(|(index, plan)| async move {
                 let outcome = match plan {
                     Err(outcome) => outcome,
@@ -324,10 +365,19 @@ impl<'a> SendTemplateBulk<'a> {
                 Ok::<_, io::Error>(BulkResult { index, outcome })
             })
             .buffer_unordered(self.concurrency)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
+            .collect::<Vec<_>>();
+        let outcomes = match self.stop {
+            None => work.await,
+            // The signal first, so a batch polled after it fired starts nothing more.
+            Some(signal) => match future::select(signal, Box::pin(work)).await {
+                Either::Left(((), work)) => {
+                    stop.store(true, Ordering::Release);
+                    work.await
+                }
+                Either::Right((outcomes, _)) => outcomes,
+            },
+        };
+        let mut results: Vec<BulkResult> = outcomes.into_iter().collect::<Result<_, _>>()?;
         results.sort_by_key(|r| r.index);
         Ok(BulkReport { results })
     }

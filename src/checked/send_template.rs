@@ -216,11 +216,7 @@ impl TemplateCache {
             .send()
             .await?
             .into_inner();
-        let placeholders = if template.placeholders.is_empty() {
-            Placeholders::from_body(&template.body)
-        } else {
-            Placeholders::from(template.placeholders)
-        };
+        let placeholders = Placeholders::from(&template);
         let now = Instant::now();
         let mut entries = self.lock();
         entries.retain(|_, (at, _)| now.duration_since(*at) < ttl);

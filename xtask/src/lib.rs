@@ -8,6 +8,8 @@
 //!   generates from ([`convert`], [`operations`], [`preflight`]), every lossy step printed;
 //! - `spec check`: prove `openapi.yaml` is exactly what the snapshot and the corrections produce;
 //! - `spec diff <old> <new>`: the SDK-user report between any two 3.0 documents;
+//! - `cli-spec [--check]`: copy `openapi.yaml` and `build/codegen.rs` for `qyvo-cli`'s build
+//!   script ([`cli_spec`]);
 //! - `setup`: install the test tools under `tools/`;
 //! - `test`: the project's one test command.
 //!
@@ -15,6 +17,7 @@
 //! that tests run it on temporary copies.
 
 pub mod ci;
+pub mod cli_spec;
 #[path = "../../build/codegen.rs"]
 pub mod codegen;
 pub mod convert;

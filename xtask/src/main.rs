@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xtask::fetch::Source;
-use xtask::{ci, run, setup, spec};
+use xtask::{ci, cli_spec, run, setup, spec};
 
 const USAGE: &str = "usage:
   cargo xtask spec refresh [--from <url-or-file>]   fetch, convert, correct, write openapi.yaml
   cargo xtask spec convert <input> [-o <output>]    any OpenAPI 3.0/3.1 document to 3.0.3 for progenitor
   cargo xtask spec check                            openapi.yaml matches spec/ (offline)
   cargo xtask spec diff <old> <new>                 what changed for SDK users
+  cargo xtask cli-spec [--check]                    copy the spec and its generation for qyvo-cli's build
   cargo xtask setup                                 install the test tools under tools/
   cargo xtask test                                  setup, fmt, clippy, test, doc";
 
@@ -80,6 +81,23 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
             emit(&spec::diff_files(Path::new(old), Path::new(new))?.to_string());
             Ok(())
         }
+        ["cli-spec"] => {
+            let changed = cli_spec::write(root)?;
+            for (_, copy, _) in cli_spec::COPIES {
+                let state = if changed.contains(&copy) {
+                    "rewritten"
+                } else {
+                    "unchanged"
+                };
+                emit(&format!("{copy} {state}\n"));
+            }
+            Ok(())
+        }
+        ["cli-spec", "--check"] => {
+            cli_spec::check(root)?;
+            emit("qyvo-cli's copies are up to date\n");
+            Ok(())
+        }
         ["setup"] => {
             let done = setup::setup(root, &mut run::System)?;
             emit(&format!(
@@ -99,6 +117,9 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
 
 fn refresh(root: &Path, source: &Source) -> Result<(), Failure> {
     let refreshed = spec::refresh(root, source)?;
+    for copy in cli_spec::write(root)? {
+        emit(&format!("{copy} rewritten\n"));
+    }
     for note in &refreshed.notes {
         emit(&format!("converted: {note}\n"));
     }

@@ -1,0 +1,747 @@
+// Copied from build/codegen.rs by `cargo xtask cli-spec` for qyvo-cli's build script. Do not edit: edit the original and run `cargo xtask cli-spec`.
+//! Client generation from `openapi.yaml`, shared by `build.rs` and the xtask.
+//!
+//! Both include this file (`#[path]`), so `cargo xtask spec refresh|convert|check` run progenitor
+//! with exactly the settings and post-processing of the build: a spec the xtask accepted cannot
+//! fail the build. Nothing here panics on a spec; every failure is a [`CodegenError`]. (progenitor
+//! itself panics on some specs; the xtask turns those panics into errors around [`client`].)
+
+use std::fmt::{self, Write as _};
+
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use syn::visit_mut::{self, VisitMut};
+
+/// Why a spec cannot become the client.
+#[derive(Debug)]
+pub enum CodegenError {
+    /// The text is not an OpenAPI 3.0 document (YAML parse or model error).
+    Parse(String),
+    /// progenitor refused the spec.
+    Progenitor(String),
+    /// The post-processing (`Trim`) no longer matches progenitor's output.
+    Trim(String),
+    /// An operation without an `x-qyvo-retry` class (the SDK's own extension).
+    Retry(String),
+}
+
+impl fmt::Display for CodegenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Parse(e) => write!(f, "not an openapi 3.0 document: {e}"),
+            Self::Progenitor(e) => write!(f, "progenitor cannot generate a client: {e}"),
+            Self::Trim(e) => write!(f, "progenitor's output changed shape: {e}"),
+            Self::Retry(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for CodegenError {}
+
+/// Parses `openapi.yaml` the way the build reads it.
+pub fn parse(text: &str) -> Result<openapiv3::OpenAPI, CodegenError> {
+    yaml_serde::from_str(text).map_err(|e| CodegenError::Parse(e.to_string()))
+}
+
+/// The generator settings of the SDK: builder interface, merged tags, the shared client state as
+/// inner type, `PartialEq` on every type, `BTreeMap` for maps (deterministic order).
+pub fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote::quote! { crate::runtime::Shared })
+        .with_derive("PartialEq")
+        .with_map_type("::std::collections::BTreeMap");
+    settings
+}
+
+/// progenitor's output, split in two and unformatted (the codegen snapshot test formats it for
+/// review), each after a one-line header.
+#[derive(Debug)]
+pub struct Generated {
+    /// The data types (`types.rs`, included by `crate::types`, which knows nothing of HTTP).
+    pub types: String,
+    /// The client and its request builders (`client.rs`, included by `crate::generated`, which
+    /// stands on the runtime).
+    pub client: String,
+}
+
+/// The generated code: progenitor's output with the edits of `Trim`, `Route` and `Tolerate`.
+pub fn client(spec: &openapiv3::OpenAPI) -> Result<Generated, CodegenError> {
+    let tokens = Generator::new(&settings())
+        .generate_tokens(spec)
+        .map_err(|e| CodegenError::Progenitor(e.to_string()))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| CodegenError::Progenitor(e.to_string()))?;
+    let mut trim = Trim::default();
+    trim.visit_file_mut(&mut file);
+    if let Some(problem) = trim.problems.first() {
+        return Err(CodegenError::Trim(problem.clone()));
+    }
+    let operations = spec.operations().count();
+    if trim.api_version_headers != operations {
+        return Err(CodegenError::Trim(format!(
+            "{} api-version headers removed for {operations} operations",
+            trim.api_version_headers
+        )));
+    }
+    let mut residue = Residue::default();
+    residue.visit_file_mut(&mut file);
+    if let Some(left) = residue.found {
+        return Err(CodegenError::Trim(format!(
+            "`Trim` left {left} in the generated code"
+        )));
+    }
+    let mut route = Route::default();
+    route.visit_file_mut(&mut file);
+    route.check(operations)?;
+    let mut types = split_types(&mut file)?;
+    Tolerate.visit_file_mut(&mut types);
+    let mut lenient = Lenient::from_spec(spec)?;
+    lenient.visit_file_mut(&mut types);
+    lenient.check()?;
+    Ok(Generated {
+        types: unparsed(&types, "the types"),
+        client: unparsed(&file, "the client and its builders"),
+    })
+}
+
+/// The file as source text after its header line.
+///
+/// progenitor's per-method examples are pseudo-code marked `ignore`; as `text` they stay
+/// documentation without counting as ignored doctests.
+fn unparsed(file: &syn::File, what: &str) -> String {
+    let code = quote::ToTokens::to_token_stream(file)
+        .to_string()
+        .replace("```ignore", "```text");
+    format!(
+        "// @generated by progenitor 0.15.1 from openapi.yaml in build.rs ({what}); regenerate with `cargo build`.\n{code}\n"
+    )
+}
+
+/// Edits to progenitor's output, counted or checked so that a progenitor change they no longer
+/// match fails the generation (and the codegen snapshot shows the result):
+/// - the per-request `api-version` header goes (Qyvo versions by path; `docs/decisions.md`),
+///   and with it the `HeaderMap` allocated for it on every call when the operation has no
+///   header parameter of its own (otherwise the map keeps room for those);
+/// - `ResponseValue::from_response` becomes `crate::runtime::read_json`, which moves the
+///   response headers into the `ResponseValue` instead of copying them and reports a body that
+///   cannot be read as `qyvo::Error`;
+/// - `builder.query(param)` becomes `crate::generated::query(builder, param)`, which leaves
+///   the URL alone when an optional parameter is unset;
+/// - `.header(ACCEPT, "application/json")` goes: the client sends it as a default header
+///   (`ClientBuilder::build`), so each request no longer builds a header map for it, and a
+///   request without a body has no header of its own to copy for a retry.
+#[derive(Default)]
+struct Trim {
+    api_version_headers: usize,
+    problems: Vec<String>,
+}
+
+impl VisitMut for Trim {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        visit_mut::visit_block_mut(self, block);
+        let before = block.stmts.len();
+        block.stmts.retain(|stmt| !appends_api_version(stmt));
+        if block.stmts.len() == before {
+            return;
+        }
+        self.api_version_headers += 1;
+        let Some(index) = block
+            .stmts
+            .iter()
+            .position(|s| header_map_capacity(s).is_some())
+        else {
+            self.problems
+                .push("no `HeaderMap::with_capacity` next to the api-version header".into());
+            return;
+        };
+        let Some(capacity) = header_map_capacity(&block.stmts[index]) else {
+            return;
+        };
+        if capacity > 1 {
+            // The operation's own header parameters still need the map: one slot fewer.
+            set_header_map_capacity(&mut block.stmts[index], capacity - 1);
+            return;
+        }
+        // The map held only that header: drop it and the `.headers(header_map)` that sends it.
+        block.stmts.remove(index);
+        let mut unused = UnusedHeaderMap::default();
+        block
+            .stmts
+            .iter_mut()
+            .for_each(|stmt| unused.visit_stmt_mut(stmt));
+        if unused.removed != 1 {
+            self.problems.push(format!(
+                "the api-version header map is sent {} times",
+                unused.removed
+            ));
+        }
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        visit_mut::visit_expr_mut(self, expr);
+        let syn::Expr::MethodCall(call) = expr else {
+            return;
+        };
+        if call.method == "query" && call.args.len() == 1 {
+            let (builder, param) = (&call.receiver, &call.args[0]);
+            *expr = syn::parse_quote!(crate::generated::query(#builder, #param));
+        } else if call.method == "header"
+            && call.args.len() == 2
+            && is_path(&call.args[0], &["header", "ACCEPT"])
+            && is_static_value(&call.args[1], "application/json")
+        {
+            *expr = (*call.receiver).clone();
+        }
+    }
+
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        visit_mut::visit_expr_call_mut(self, call);
+        if is_path(&call.func, &["ResponseValue", "from_response"]) {
+            *call.func = syn::parse_quote!(crate::runtime::read_json);
+            call.args.push(syn::parse_quote!(&info));
+        }
+    }
+}
+
+/// Finds what [`Trim`] should have removed: an `ACCEPT` header, a `from_response` call, an
+/// `api-version` header name. Doc attributes are not code and are skipped.
+#[derive(Default)]
+struct Residue {
+    found: Option<&'static str>,
+}
+
+impl VisitMut for Residue {
+    fn visit_attribute_mut(&mut self, _: &mut syn::Attribute) {}
+
+    fn visit_expr_path_mut(&mut self, path: &mut syn::ExprPath) {
+        let last = path.path.segments.last().map(|s| s.ident.to_string());
+        match last.as_deref() {
+            Some("ACCEPT") => self.found = Some("an Accept header"),
+            Some("from_response") => self.found = Some("ResponseValue::from_response"),
+            _ => {}
+        }
+    }
+
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        visit_mut::visit_expr_call_mut(self, call);
+        if is_path(&call.func, &["HeaderName", "from_static"])
+            && matches!(call.args.first(), Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) if s.value() == "api-version")
+        {
+            self.found = Some("the api-version header");
+        }
+    }
+}
+
+/// Routes every generated `send()` through the runtime, so that it answers `crate::Error`
+/// (the SDK's one error type) instead of `progenitor_client::Error`:
+/// - `client.exec(request, &info)` becomes `crate::runtime::execute(..)`, which runs the rate
+///   limiter, the retries and tracing and classifies a failed attempt as a typed error
+///   (progenitor's hooks can only hand back a `reqwest::Result`, so a hook could tell the
+///   error apart only through a fabricated response or a marker header);
+/// - the `pre` and `post` hook calls go (the SDK attaches nothing there);
+/// - every error arm (declared statuses and the catch-all `UnexpectedResponse`) becomes
+///   `crate::runtime::error_response(..)`, which reads any 3xx/4xx/5xx answer into the typed
+///   error, declared by the operation or not;
+/// - every other `?` converts its error through `crate::runtime::IntoError`, a crate-private
+///   trait, so the public API names no progenitor type;
+/// - `Client::new` (a client without the SDK's configuration) goes and `new_with_client`
+///   becomes `pub(crate)`: `ClientBuilder::build` is the way to a client.
+#[derive(Default)]
+struct Route {
+    in_send: bool,
+    /// The current `send()`'s names for the client and the response (progenitor renames them
+    /// when a parameter takes the name, e.g. a `{client}` path parameter).
+    client: Option<syn::Ident>,
+    response: Option<syn::Ident>,
+    sends: usize,
+    execs: usize,
+    hooks_removed: usize,
+    retyped: usize,
+    error_arms: usize,
+    constructors: usize,
+}
+
+impl Route {
+    fn check(&self, operations: usize) -> Result<(), CodegenError> {
+        let seen = (self.sends, self.execs, self.hooks_removed, self.retyped);
+        if seen != (operations, operations, 2 * operations, operations) {
+            return Err(CodegenError::Trim(format!(
+                "`Route` found (send, exec, hook, error type) = {seen:?} for {operations} operations"
+            )));
+        }
+        if self.error_arms < operations {
+            return Err(CodegenError::Trim(
+                "a send() has no catch-all error arm".into(),
+            ));
+        }
+        if self.constructors != 2 {
+            return Err(CodegenError::Trim(
+                "progenitor's Client constructors changed".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl VisitMut for Route {
+    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+        visit_mut::visit_item_impl_mut(self, item);
+        let is_client = matches!(&*item.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"));
+        if !is_client || item.trait_.is_some() {
+            return;
+        }
+        let before = item.items.len();
+        item.items
+            .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
+        self.constructors += before - item.items.len();
+        for inner in &mut item.items {
+            if let syn::ImplItem::Fn(f) = inner
+                && f.sig.ident == "new_with_client"
+            {
+                f.vis = syn::parse_quote!(pub(crate));
+                self.constructors += 1;
+            }
+        }
+    }
+
+    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+        if f.sig.ident != "send" || f.sig.asyncness.is_none() {
+            return visit_mut::visit_impl_item_fn_mut(self, f);
+        }
+        if let syn::ReturnType::Type(_, output) = &mut f.sig.output {
+            let mut retyped = RetypeError::default();
+            retyped.visit_type_mut(output);
+            self.retyped += usize::from(retyped.0 == 1);
+        }
+        self.sends += 1;
+        self.in_send = true;
+        visit_mut::visit_impl_item_fn_mut(self, f);
+        self.in_send = false;
+        self.client = None;
+        self.response = None;
+    }
+
+    /// `let response = result?;`: the response's name, for the error arms below it.
+    fn visit_local_mut(&mut self, local: &mut syn::Local) {
+        if self.in_send
+            && let (syn::Pat::Ident(name), Some(init)) = (&local.pat, &local.init)
+            && let syn::Expr::Try(try_expr) = &*init.expr
+            && is_local(&try_expr.expr)
+        {
+            self.response = Some(name.ident.clone());
+        }
+        visit_mut::visit_local_mut(self, local);
+    }
+
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        if self.in_send {
+            let before = block.stmts.len();
+            block.stmts.retain(|stmt| !calls_client_hook(stmt));
+            self.hooks_removed += before - block.stmts.len();
+        }
+        visit_mut::visit_block_mut(self, block);
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        visit_mut::visit_expr_mut(self, expr);
+        if !self.in_send {
+            return;
+        }
+        match expr {
+            syn::Expr::MethodCall(call) if call.method == "exec" && call.args.len() == 2 => {
+                let syn::Expr::Path(receiver) = &*call.receiver else {
+                    return;
+                };
+                let Some(client) = receiver.path.get_ident().cloned() else {
+                    return;
+                };
+                let (request, info) = (&call.args[0], &call.args[1]);
+                *expr = syn::parse_quote!(crate::runtime::execute(
+                    &#client.client,
+                    &#client.inner,
+                    #request,
+                    #info
+                ));
+                self.client = Some(client);
+                self.execs += 1;
+            }
+            syn::Expr::Call(call)
+                if is_path(&call.func, &["Error", "ErrorResponse"])
+                    || is_path(&call.func, &["Error", "UnexpectedResponse"]) =>
+            {
+                let (Some(client), Some(response)) = (&self.client, &self.response) else {
+                    return;
+                };
+                *expr = syn::parse_quote!(
+                    crate::runtime::error_response(&#client.inner, #response, &info).await
+                );
+                self.error_arms += 1;
+            }
+            // `let response = result?;`: the runtime's result already holds the SDK's error.
+            syn::Expr::Try(try_expr) if !is_local(&try_expr.expr) => {
+                let operand = &try_expr.expr;
+                *try_expr.expr =
+                    syn::parse_quote!((#operand).map_err(crate::runtime::IntoError::into_error));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A bare local variable, `result`.
+fn is_local(expr: &syn::Expr) -> bool {
+    matches!(expr, syn::Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some())
+}
+
+/// Replaces `Error<E>` (progenitor's) with `crate::Error` in a return type.
+#[derive(Default)]
+struct RetypeError(usize);
+
+impl VisitMut for RetypeError {
+    fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+        if let syn::Type::Path(path) = ty
+            && path.qself.is_none()
+            && path.path.segments.len() == 1
+            && path.path.segments[0].ident == "Error"
+        {
+            *ty = syn::parse_quote!(crate::Error);
+            self.0 += 1;
+            return;
+        }
+        visit_mut::visit_type_mut(self, ty);
+    }
+}
+
+/// `client.pre(&mut request, &info).await?;` or `client.post(&result, &info).await?;`
+fn calls_client_hook(stmt: &syn::Stmt) -> bool {
+    let syn::Stmt::Expr(syn::Expr::Try(try_expr), _) = stmt else {
+        return false;
+    };
+    let syn::Expr::Await(awaited) = &*try_expr.expr else {
+        return false;
+    };
+    matches!(&*awaited.base, syn::Expr::MethodCall(call)
+        if (call.method == "pre" || call.method == "post") && is_local(&call.receiver))
+}
+
+/// Takes progenitor's `pub mod types { .. }` out of `file`, as a file of its own.
+fn split_types(file: &mut syn::File) -> Result<syn::File, CodegenError> {
+    let position = file
+        .items
+        .iter()
+        .position(
+            |item| matches!(item, syn::Item::Mod(m) if m.ident == "types" && m.content.is_some()),
+        )
+        .ok_or_else(|| CodegenError::Trim("progenitor emitted no inline `types` module".into()))?;
+    let mut out: syn::File = syn::parse_quote!();
+    if let syn::Item::Mod(types) = file.items.remove(position)
+        && let Some((_, items)) = types.content
+    {
+        out.items = items;
+    }
+    Ok(out)
+}
+
+/// Makes an optional list or map field read `null` as empty.
+///
+/// typify gives an optional array or object property a plain `Vec`/map with
+/// `#[serde(default)]`, which rejects an explicit `null`; optional scalars are `Option`s,
+/// which accept it. Laravel writes an unset nullable JSON column as `null`, so every such
+/// field gets `deserialize_with = "crate::types::null_as_default"` (a missing field still
+/// uses the default).
+struct Tolerate;
+
+impl VisitMut for Tolerate {
+    fn visit_field_mut(&mut self, field: &mut syn::Field) {
+        visit_mut::visit_field_mut(self, field);
+        let is_option = matches!(&field.ty, syn::Type::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+        if !is_option && field.attrs.iter().any(has_bare_serde_default) {
+            field.attrs.push(
+                syn::parse_quote!(#[serde(deserialize_with = "crate::types::null_as_default")]),
+            );
+        }
+    }
+}
+
+/// Decodes the fields the spec marks `x-qyvo-lenient` (a property whose JSON type the docs
+/// leave open) with the matching function of `crate::types::lenient`:
+/// - `id` (a required string): a string, or an integer written as text;
+/// - `text` (an optional string): any JSON as text, `null` as absent;
+/// - `timestamp` (an optional date-time): RFC 3339, `YYYY-MM-DD HH:MM:SS` or unix seconds;
+///   anything else as absent.
+///
+/// A marked field the generated code lacks, or of another shape, fails the generation.
+struct Lenient {
+    /// (component, property) → kind, for the fields not found yet.
+    pending: std::collections::BTreeMap<(String, String), String>,
+    /// The struct being visited.
+    current: Option<String>,
+    problems: Vec<String>,
+}
+
+impl Lenient {
+    const KINDS: [&str; 3] = ["id", "text", "timestamp"];
+
+    fn from_spec(spec: &openapiv3::OpenAPI) -> Result<Self, CodegenError> {
+        let mut pending = std::collections::BTreeMap::new();
+        let schemas = spec.components.iter().flat_map(|c| &c.schemas);
+        for (name, schema) in schemas {
+            let openapiv3::ReferenceOr::Item(schema) = schema else {
+                continue;
+            };
+            let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind
+            else {
+                continue;
+            };
+            for (property, schema) in &object.properties {
+                let openapiv3::ReferenceOr::Item(schema) = schema else {
+                    continue;
+                };
+                let Some(kind) = schema.schema_data.extensions.get("x-qyvo-lenient") else {
+                    continue;
+                };
+                let kind = kind
+                    .as_str()
+                    .filter(|k| Self::KINDS.contains(k))
+                    .ok_or_else(|| {
+                        CodegenError::Trim(format!(
+                            "{name}.{property}: x-qyvo-lenient must be one of {:?}",
+                            Self::KINDS
+                        ))
+                    })?;
+                pending.insert((name.clone(), property.clone()), kind.to_owned());
+            }
+        }
+        Ok(Self {
+            pending,
+            current: None,
+            problems: Vec::new(),
+        })
+    }
+
+    fn check(self) -> Result<(), CodegenError> {
+        let mut problems = self.problems;
+        problems.extend(
+            self.pending
+                .keys()
+                .map(|(name, property)| format!("{name}.{property} is not a generated field")),
+        );
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(CodegenError::Trim(format!(
+                "x-qyvo-lenient: {}",
+                problems.join("; ")
+            ))),
+        }
+    }
+}
+
+impl VisitMut for Lenient {
+    fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+        self.current = Some(item.ident.to_string());
+        visit_mut::visit_item_struct_mut(self, item);
+        self.current = None;
+    }
+
+    fn visit_field_mut(&mut self, field: &mut syn::Field) {
+        let (Some(name), Some(ident)) = (&self.current, &field.ident) else {
+            return;
+        };
+        let key = (name.clone(), ident.to_string());
+        let Some(kind) = self.pending.remove(&key) else {
+            return;
+        };
+        let optional = matches!(&field.ty, syn::Type::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+        if optional != (kind != "id") {
+            self.problems.push(format!(
+                "{}.{}: `{kind}` fits {} field",
+                key.0,
+                key.1,
+                if kind == "id" {
+                    "a required"
+                } else {
+                    "an optional"
+                }
+            ));
+            return;
+        }
+        let function = format!("crate::types::lenient::{kind}");
+        if optional && !field.attrs.iter().any(has_bare_serde_default) {
+            field
+                .attrs
+                .push(syn::parse_quote!(#[serde(default, deserialize_with = #function)]));
+        } else {
+            field
+                .attrs
+                .push(syn::parse_quote!(#[serde(deserialize_with = #function)]));
+        }
+    }
+}
+
+/// `#[serde(default, ..)]`: a default from `Default`, not from a function.
+fn has_bare_serde_default(attr: &syn::Attribute) -> bool {
+    if !attr.path().is_ident("serde") {
+        return false;
+    }
+    let mut bare = false;
+    // A malformed attribute is left alone: rustc reports it when the file is compiled.
+    let _ = attr.parse_nested_meta(|meta| {
+        if meta.input.peek(syn::Token![=]) {
+            let _: syn::Expr = meta.value()?.parse()?;
+        } else if meta.path.is_ident("default") {
+            bare = true;
+        }
+        Ok(())
+    });
+    bare
+}
+
+/// Removes `.headers(header_map)` from a request builder chain.
+#[derive(Default)]
+struct UnusedHeaderMap {
+    removed: usize,
+}
+
+impl VisitMut for UnusedHeaderMap {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        visit_mut::visit_expr_mut(self, expr);
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && call.args.len() == 1
+            && is_path(&call.args[0], &["header_map"])
+        {
+            *expr = (*call.receiver).clone();
+            self.removed += 1;
+        }
+    }
+}
+
+/// `HeaderValue::from_static(value)`.
+fn is_static_value(expr: &syn::Expr, value: &str) -> bool {
+    let syn::Expr::Call(call) = expr else {
+        return false;
+    };
+    is_path(&call.func, &["HeaderValue", "from_static"])
+        && matches!(
+            call.args.first(),
+            Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) if s.value() == value
+        )
+}
+
+/// `header_map.append(HeaderName::from_static("api-version"), ..);`
+fn appends_api_version(stmt: &syn::Stmt) -> bool {
+    let syn::Stmt::Expr(syn::Expr::MethodCall(call), _) = stmt else {
+        return false;
+    };
+    let names_api_version = |arg: &syn::Expr| match arg {
+        syn::Expr::Call(name) => matches!(
+            name.args.first(),
+            Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) if s.value() == "api-version"
+        ),
+        _ => false,
+    };
+    is_path(&call.receiver, &["header_map"])
+        && call.method == "append"
+        && call.args.first().is_some_and(names_api_version)
+}
+
+/// The `N` of `let mut header_map = HeaderMap::with_capacity(Nusize);`.
+fn header_map_capacity(stmt: &syn::Stmt) -> Option<usize> {
+    let (name, call) = header_map_declaration(stmt)?;
+    let Some(syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(n),
+        ..
+    })) = call.args.first()
+    else {
+        return None;
+    };
+    if name != "header_map" {
+        return None;
+    }
+    n.base10_parse().ok()
+}
+
+fn set_header_map_capacity(stmt: &mut syn::Stmt, capacity: usize) {
+    if let syn::Stmt::Local(syn::Local {
+        init: Some(syn::LocalInit { expr, .. }),
+        ..
+    }) = stmt
+        && let syn::Expr::Call(call) = &mut **expr
+    {
+        call.args = syn::parse_quote!(#capacity);
+    }
+}
+
+fn header_map_declaration(stmt: &syn::Stmt) -> Option<(String, &syn::ExprCall)> {
+    let syn::Stmt::Local(local) = stmt else {
+        return None;
+    };
+    let syn::Pat::Ident(name) = &local.pat else {
+        return None;
+    };
+    let syn::LocalInit { expr, .. } = local.init.as_ref()?;
+    let syn::Expr::Call(call) = &**expr else {
+        return None;
+    };
+    is_path(&call.func, &["HeaderMap", "with_capacity"]).then(|| (name.ident.to_string(), call))
+}
+
+/// Whether `expr` is a path ending in `tail` (`::reqwest::header::HeaderMap::with_capacity`
+/// ends in `["HeaderMap", "with_capacity"]`).
+fn is_path(expr: &syn::Expr, tail: &[&str]) -> bool {
+    let syn::Expr::Path(path) = expr else {
+        return false;
+    };
+    let segments = &path.path.segments;
+    segments.len() >= tail.len()
+        && segments
+            .iter()
+            .skip(segments.len() - tail.len())
+            .zip(tail)
+            .all(|(segment, name)| segment.ident == name)
+}
+
+/// The table of operations (`operations.rs`): id, method, path and `x-qyvo-retry` class.
+///
+/// Fails on an operation without an `operationId` or without an `x-qyvo-retry` of `safe` or
+/// `send`, naming every such operation.
+pub fn operation_table(spec: &openapiv3::OpenAPI) -> Result<String, CodegenError> {
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (path, method, op) in spec.operations() {
+        let Some(id) = op.operation_id.as_deref() else {
+            problems.push(format!("{method} {path} has no operationId"));
+            continue;
+        };
+        let class = match op.extensions.get("x-qyvo-retry").and_then(|v| v.as_str()) {
+            Some("safe") => "Safe",
+            Some("send") => "Send",
+            _ => {
+                problems.push(format!("{id} has no x-qyvo-retry of `safe` or `send`"));
+                continue;
+            }
+        };
+        rows.push((id.to_owned(), method.to_uppercase(), path.to_owned(), class));
+    }
+    if !problems.is_empty() {
+        return Err(CodegenError::Retry(problems.join("; ")));
+    }
+    rows.sort();
+    let mut code = String::from(
+        "// @generated by build.rs from the x-qyvo-retry extensions of openapi.yaml; regenerate with `cargo build`.\n\
+         /// Every operation of the API: id, HTTP method, path and retry class, sorted by id.\n\
+         const OPERATIONS: &[Operation] = &[\n",
+    );
+    for (id, method, path, class) in rows {
+        let _ = writeln!(
+            code,
+            "    Operation {{ id: {id:?}, method: {method:?}, path: {path:?}, retry: RetryClass::{class} }},"
+        );
+    }
+    code.push_str("];\n");
+    Ok(code)
+}
