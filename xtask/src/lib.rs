@@ -7,6 +7,8 @@
 //! - `spec check`: prove `openapi.yaml` is exactly what the snapshot and the corrections produce;
 //! - `spec diff <old> <new>`: the SDK-user report between any two 3.0 documents;
 //! - `setup`: install the test tools under `tools/`;
+//! - `version [--check]`: record in the SDK which API document it was generated from
+//!   ([`version`]);
 //! - `test`: the project's one test command.
 //!
 //! The pipeline itself lives in [`spec`]; every job takes the repository root as a parameter so
@@ -22,3 +24,4 @@ pub mod report;
 pub mod run;
 pub mod setup;
 pub mod spec;
+pub mod version;

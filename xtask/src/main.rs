@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xtask::fetch::Source;
-use xtask::{ci, run, setup, spec};
+use xtask::{ci, run, setup, spec, version};
 
 const USAGE: &str = "usage:
   cargo xtask spec refresh [--from <url-or-file>]   fetch, convert, correct, write openapi.yaml
   cargo xtask spec check                            openapi.yaml matches spec/ (offline)
   cargo xtask spec diff <old> <new>                 what changed for SDK users
+  cargo xtask version [--check]                     src/spec_version.rs from the spec
   cargo xtask setup                                 install the test tools under tools/
   cargo xtask test                                  setup, fmt, clippy, test, doc";
 
@@ -73,6 +74,17 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
         }
         ["spec", "diff", old, new] => {
             emit(&spec::diff_files(Path::new(old), Path::new(new))?.to_string());
+            Ok(())
+        }
+        ["version"] => {
+            let changed = version::write(root)?;
+            let state = if changed { "rewritten" } else { "unchanged" };
+            emit(&format!("{} {state}\n", version::OUTPUT));
+            Ok(())
+        }
+        ["version", "--check"] => {
+            version::check(root)?;
+            emit(&format!("{} is up to date\n", version::OUTPUT));
             Ok(())
         }
         ["setup"] => {
