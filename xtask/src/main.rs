@@ -90,8 +90,8 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
         ["setup"] => {
             let done = setup::setup(root, &mut run::System)?;
             emit(&format!(
-                "tools: node {:?}, python {:?}\n",
-                done.node, done.python
+                "tools: node {:?}, python {:?}, cargo {:?}\n",
+                done.node, done.python, done.cargo
             ));
             Ok(())
         }
