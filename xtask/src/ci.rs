@@ -39,8 +39,39 @@ pub const STEPS: &[Step] = &[
     ("package",  "cargo", &["publish", "--dry-run", "--allow-dirty", "--package", "qyvo", "--package", "qyvo-mock"], &[]),
 ];
 
-/// The published crates, whose public API the semver step checks.
-pub const PUBLISHED: &[&str] = &["qyvo", "qyvo-mock"];
+/// The published crates, whose public API the semver step checks, and their manifests.
+pub const PUBLISHED: &[(&str, &str)] = &[
+    ("qyvo", "Cargo.toml"),
+    ("qyvo-mock", "qyvo-mock/Cargo.toml"),
+];
+
+/// The crates of [`PUBLISHED`] that were already published at the baseline: a crate the
+/// baseline did not have, or marked `publish = false`, made no promise to keep.
+///
+/// `show` answers a file's content at the baseline, `None` when it has none.
+///
+/// ```
+/// use xtask::ci::promised;
+///
+/// let show = |path: &str| match path {
+///     "Cargo.toml" => Some("[package]\nname = \"qyvo\"\n".to_owned()),
+///     _ => Some("[package]\nname = \"qyvo-mock\"\npublish = false\n".to_owned()),
+/// };
+/// assert_eq!(promised(show), ["qyvo"]);
+/// ```
+pub fn promised(show: impl Fn(&str) -> Option<String>) -> Vec<&'static str> {
+    PUBLISHED
+        .iter()
+        .filter(|(_, manifest)| {
+            show(manifest).is_some_and(|text| {
+                !text
+                    .lines()
+                    .any(|line| line.replace(' ', "") == "publish=false")
+            })
+        })
+        .map(|(name, _)| *name)
+        .collect()
+}
 
 /// What the public API is compared with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,9 +98,9 @@ pub struct Baseline {
 ///     ["rev-parse", "--verify", "--quiet", "HEAD^"] => Some("c1".into()),
 ///     _ => None,
 /// };
-/// assert_eq!(baseline(on_main).unwrap().rev, "c1");
+/// assert_eq!(baseline(&on_main).unwrap().rev, "c1");
 /// ```
-pub fn baseline(git: impl Fn(&[&str]) -> Option<String>) -> Option<Baseline> {
+pub fn baseline(git: &impl Fn(&[&str]) -> Option<String>) -> Option<Baseline> {
     if let Some(tag) = git(&[
         "describe",
         "--tags",
@@ -109,10 +140,10 @@ fn git_in(root: &Path) -> impl Fn(&[&str]) -> Option<String> + '_ {
     }
 }
 
-/// The semver step against `baseline`.
-fn semver_step(root: &Path, baseline: &Baseline) -> Invocation {
+/// The semver step for `packages` against `baseline`.
+fn semver_step(root: &Path, baseline: &Baseline, packages: &[&str]) -> Invocation {
     let mut args = vec!["semver-checks", "check-release"];
-    for package in PUBLISHED {
+    for package in packages {
         args.extend(["--package", package]);
     }
     args.extend(["--default-features", "--baseline-rev", &baseline.rev]);
@@ -144,13 +175,18 @@ pub enum TestError {
 /// # Ok::<(), xtask::ci::TestError>(())
 /// ```
 pub fn test(root: &Path, runner: &mut dyn Runner) -> Result<(), TestError> {
-    test_with(root, runner, baseline(git_in(root)))
+    let git = git_in(root);
+    let baseline = baseline(&git).map(|baseline| {
+        let packages = promised(|manifest| git(&["show", &format!("{}:{manifest}", baseline.rev)]));
+        (baseline, packages)
+    });
+    test_with(root, runner, baseline)
 }
 
 fn test_with(
     root: &Path,
     runner: &mut dyn Runner,
-    baseline: Option<Baseline>,
+    baseline: Option<(Baseline, Vec<&str>)>,
 ) -> Result<(), TestError> {
     setup::setup(root, runner)?;
     let path = search_path(root);
@@ -164,21 +200,25 @@ fn test_with(
             .run(&with_path(invocation))
             .map_err(|source| TestError::Step { step, source })?;
     }
-    match baseline {
-        Some(baseline) => {
-            eprintln!("semver baseline: {} ({})", baseline.rev, baseline.why);
-            runner
-                .run(&with_path(semver_step(root, &baseline)))
-                .map_err(|source| TestError::Step {
-                    step: "semver",
-                    source,
-                })
-        }
-        None => {
-            eprintln!("semver: not checked: no release tag and no previous commit");
-            Ok(())
+    let Some((baseline, packages)) = baseline else {
+        eprintln!("semver: not checked: no release tag and no previous commit");
+        return Ok(());
+    };
+    eprintln!("semver baseline: {} ({})", baseline.rev, baseline.why);
+    for (name, _) in PUBLISHED {
+        if !packages.contains(name) {
+            eprintln!("semver: {name} not checked: not published at the baseline");
         }
     }
+    if packages.is_empty() {
+        return Ok(());
+    }
+    runner
+        .run(&with_path(semver_step(root, &baseline, &packages)))
+        .map_err(|source| TestError::Step {
+            step: "semver",
+            source,
+        })
 }
 
 /// `PATH` with the setup's cargo tools first.
@@ -225,7 +265,12 @@ mod tests {
             rev: "abc123".into(),
             why: "test",
         };
-        test_with(root.path(), &mut recorder, Some(base)).unwrap();
+        test_with(
+            root.path(),
+            &mut recorder,
+            Some((base, vec!["qyvo", "qyvo-mock"])),
+        )
+        .unwrap();
         let without_path: Vec<String> = recorder
             .ran
             .iter()
@@ -293,9 +338,31 @@ mod tests {
                 _ => None,
             }
         };
-        assert_eq!(baseline(git(Some("v0.1.0"), "head")).unwrap().rev, "v0.1.0");
-        assert_eq!(baseline(git(None, "fork")).unwrap().rev, "fork");
-        assert_eq!(baseline(git(None, "head")).unwrap().rev, "parent");
-        assert_eq!(baseline(|_: &[&str]| None), None);
+        assert_eq!(
+            baseline(&git(Some("v0.1.0"), "head")).unwrap().rev,
+            "v0.1.0"
+        );
+        assert_eq!(baseline(&git(None, "fork")).unwrap().rev, "fork");
+        assert_eq!(baseline(&git(None, "head")).unwrap().rev, "parent");
+        assert_eq!(baseline(&|_: &[&str]| None), None);
+    }
+
+    #[test]
+    fn only_crates_published_at_the_baseline_are_checked() {
+        assert_eq!(promised(|_| None), Vec::<&str>::new());
+        let published = |_: &str| Some("[package]\npublish = true\n".to_owned());
+        assert_eq!(promised(published), ["qyvo", "qyvo-mock"]);
+        let mut recorder = Recorder {
+            ran: Vec::new(),
+            fail_on: "never",
+        };
+        let root = tempfile::tempdir().unwrap();
+        let base = Baseline {
+            rev: "abc123".into(),
+            why: "test",
+        };
+        test_with(root.path(), &mut recorder, Some((base, vec!["qyvo"]))).unwrap();
+        let semver = recorder.ran.last().unwrap();
+        assert!(semver.ends_with("cargo semver-checks check-release --package qyvo --default-features --baseline-rev abc123"), "{semver}");
     }
 }
