@@ -119,7 +119,7 @@ pub fn write(root: &Path) -> Result<bool, VersionError> {
     Ok(true)
 }
 
-/// Fails with [`VersionError::Stale`] when [`OUTPUT`] is not what [`write`] would write.
+/// Fails with [`VersionError::Stale`] when [`OUTPUT`] is not what [`write()`] would write.
 ///
 /// ```
 /// let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
