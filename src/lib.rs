@@ -1,10 +1,13 @@
 #![doc = include_str!("../README.md")]
+// docs.rs (`--cfg docsrs`, nightly): each feature-gated item shows the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The layers, bottom up (`docs/architecture.md`); a module imports only from layers below it.
 //
 // Foundations: constants and generated data, no HTTP.
 pub mod catalog;
 pub mod defaults;
+mod spec_version;
 pub mod types;
 // Domain types: phone numbers, templates, contacts; no HTTP.
 pub mod contact;
@@ -34,6 +37,7 @@ pub use runtime::{
     config::{ClientBuilder, ConfigError},
     ratelimit, retry,
 };
+pub use spec_version::{SPEC_FETCHED_AT, SPEC_SHA256, SPEC_VERSION};
 
 /// Everything a typical caller needs: `use qyvo::prelude::*;`.
 pub mod prelude {

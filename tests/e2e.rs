@@ -2,7 +2,8 @@
 //! with Prism's validating proxy (`prism proxy --errors openapi.yaml`) in between, so every
 //! request and response is checked against the spec (issue 5, conformance).
 //!
-//! Needs the tools of `cargo xtask setup`. Prism is started once for the binary and killed
+//! Needs Node.js and Prism (`QYVO_TEST_TOOLS=node`, see `qyvo_test_tools`): without them the
+//! tests show as ignored, with the reason. Prism is started once for the binary and killed
 //! after the last test; see `support/e2e.rs`.
 
 // With `harness = false` the binary is not built with `cfg(test)`, so clippy's
@@ -25,20 +26,19 @@ use qyvo::{
     types,
 };
 use qyvo_mock::{Fault, Operation, seed};
+use qyvo_test_tools::{Tool, test_trial};
 use serde_json::json;
 
-/// One libtest trial per async test function, named after it.
+/// One libtest trial per async test function, named after it, each needing Prism.
 macro_rules! trials {
     ($e2e:expr; $($test:ident),* $(,)?) => {
-        vec![$($e2e.trial(stringify!($test), $test)),*]
+        vec![$(test_trial($e2e.trial(stringify!($test), $test), &[Tool::Node])),*]
     };
 }
 
 fn main() -> ExitCode {
-    let args = libtest_mimic::Arguments::from_args();
     let e2e = E2e::new();
     let trials = trials![e2e;
-        the_sdk_and_the_mock_know_the_same_operations,
         a_shop_story_uses_every_operation,
         documented_errors_arrive_as_typed_variants,
         a_wrong_token_is_unauthenticated_on_every_operation,
@@ -46,9 +46,9 @@ fn main() -> ExitCode {
         an_exhausted_quota_is_rate_limited_with_retry_after,
         off_spec_responses_are_caught,
     ];
-    let conclusion = libtest_mimic::run(&args, trials);
+    let code = qyvo_test_tools::run(trials);
     e2e.shutdown();
-    conclusion.exit_code()
+    code
 }
 
 /// Romain, the shop's customer in the story.
@@ -57,19 +57,6 @@ const ROMAIN: &str = "+14155550123";
 const NEVER_REPLIED: &str = "+14155550199";
 /// An id no tenant has.
 const UNKNOWN_ID: &str = "01J9ZZZZZZZZZZZZZZZZZZZZZZ";
-
-async fn the_sdk_and_the_mock_know_the_same_operations(_: Arc<E2e>) {
-    let sdk: BTreeSet<_> = qyvo::catalog::operations()
-        .iter()
-        .map(|op| (op.id, op.method.to_owned(), op.path))
-        .collect();
-    let mock: BTreeSet<_> = Operation::ALL
-        .iter()
-        .map(|op| (op.operation_id(), op.method().to_string(), op.path()))
-        .collect();
-    assert_eq!(sdk, mock);
-    assert_eq!(sdk.len(), 24);
-}
 
 /// A shop sets up Romain, ships his order, chats with him and enrolls him in automations.
 async fn a_shop_story_uses_every_operation(e2e: Arc<E2e>) {

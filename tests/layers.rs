@@ -16,7 +16,9 @@ const LAYERS: &[(&str, u8)] = &[
     // Foundations: constants and generated data.
     ("catalog", 0),
     ("defaults", 0),
+    ("spec_version", 0),
     ("types", 0),
+    ("spec_version", 0),
     // Domain types, no HTTP.
     ("contact", 1),
     ("phone", 1),

@@ -184,7 +184,7 @@ impl<'a> Check<'a> {
         self.fail(
             field,
             format!(
-                "The {} field must be an international number with a leading + and 8 to 15 digits.",
+                "The {} field must be a valid international number with a leading +.",
                 label(field)
             ),
         );
@@ -707,7 +707,7 @@ fn list_templates(tenant: &Tenant, request: &Request<'_>) -> Result<Reply, Reply
         .iter()
         .filter(|t| status.is_none_or(|s| t.status == s))
         .collect();
-    templates.sort_by_key(|t| t.name);
+    templates.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Reply::ok(
         templates.into_iter().map(|t| t.summary_json()).collect(),
     ))
@@ -827,7 +827,7 @@ fn dropdown_templates(tenant: &Tenant) -> Reply {
         .iter()
         .filter(|t| t.status == "APPROVED")
         .collect();
-    templates.sort_by_key(|t| t.name);
+    templates.sort_by(|a, b| a.name.cmp(&b.name));
     Reply::ok(
         templates
             .into_iter()

@@ -40,7 +40,6 @@
 
 mod api;
 mod clock;
-pub mod conformance;
 mod fault;
 mod ids;
 mod journal;
@@ -66,7 +65,7 @@ pub use operation::{Operation, UnknownOperation};
 pub use state::Direction;
 
 use crate::clock::Clock;
-use crate::phone::{mask_phone, normalize_phone};
+use crate::phone::normalize_phone;
 use crate::state::{Campaign, NewMessage, Tenant};
 
 /// The path prefix of every operation.
@@ -90,7 +89,8 @@ pub enum MockError {
     },
     /// The token passed to a state helper is not one the server was configured with.
     UnknownToken,
-    /// The phone passed to a state helper does not normalize to `+` and 8 to 15 digits.
+    /// The phone passed to a state helper is not a valid international number (see
+    /// [`qyvo::phone::PhoneNumber`]).
     InvalidPhone {
         /// The phone, masked.
         masked: String,
@@ -500,6 +500,67 @@ impl MockServer {
         Ok(messages)
     }
 
+    /// Adds a contact to the tenant of `token`, or updates the one with the same phone (the
+    /// name and email given replace the old ones; tags and metadata keys are added). Returns
+    /// its id.
+    ///
+    /// # Errors
+    ///
+    /// [`MockError::UnknownToken`] or [`MockError::InvalidPhone`].
+    pub fn add_contact(&self, token: &str, contact: seed::Contact) -> Result<String, MockError> {
+        let phone = valid_phone(&contact.phone)?;
+        let now = self.now();
+        self.with_tenant(token, |tenant| {
+            let index = tenant.upsert_contact(&phone, now);
+            let mut tags = tenant.contacts[index].tags.clone();
+            for tag in contact.tags {
+                if !tags.contains(&tag) {
+                    tags.push(tag);
+                }
+            }
+            tenant.set_tags(index, tags, now);
+            let stored = &mut tenant.contacts[index];
+            stored.source = "import".to_owned();
+            stored.name = contact.name.or(stored.name.take());
+            stored.email = contact.email.or(stored.email.take());
+            stored.metadata.extend(contact.metadata);
+            stored.updated_at = now;
+            stored.id.clone()
+        })
+    }
+
+    /// Adds a template to the tenant of `token`. Returns its id, to send it with.
+    ///
+    /// # Errors
+    ///
+    /// [`MockError::UnknownToken`].
+    pub fn add_template(&self, token: &str, template: seed::Template) -> Result<String, MockError> {
+        let now = self.now();
+        self.with_tenant(token, |tenant| {
+            let id = ids::new_id(now);
+            tenant.templates.push(state::Template {
+                id: id.clone(),
+                name: template.name,
+                category: template.category,
+                status: template.status,
+                translations: template
+                    .translations
+                    .into_iter()
+                    .map(|(language, body, approved)| state::Translation {
+                        language,
+                        body,
+                        approved,
+                    })
+                    .collect(),
+                header: None,
+                footer: None,
+                buttons: Vec::new(),
+                created_at: now,
+            });
+            id
+        })
+    }
+
     /// Records a campaign that finished sending now, so that new-campaign-sent shows it first.
     /// Returns its id.
     ///
@@ -541,6 +602,6 @@ impl MockServer {
 
 fn valid_phone(phone: &str) -> Result<String, MockError> {
     normalize_phone(phone).ok_or_else(|| MockError::InvalidPhone {
-        masked: mask_phone(phone),
+        masked: qyvo::phone::mask(phone),
     })
 }

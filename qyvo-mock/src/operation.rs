@@ -1,4 +1,7 @@
 //! The 24 operations of the Qyvo REST API and the routes that reach them.
+//!
+//! The method and path of each operation are the SDK's ([`qyvo::catalog`], generated from
+//! `openapi.yaml`): the mock only names the operations, so the two cannot drift.
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,7 +9,7 @@ use std::str::FromStr;
 use hyper::Method;
 
 macro_rules! operations {
-    ($($variant:ident => $id:literal, $method:ident, $path:literal;)*) => {
+    ($($variant:ident => $id:literal;)*) => {
         /// One operation of the Qyvo REST API, named after its `operationId` in `openapi.yaml`.
         ///
         /// Journal entries, counts and fault targets refer to operations with this type. It
@@ -24,7 +27,7 @@ macro_rules! operations {
         #[non_exhaustive]
         pub enum Operation {
             $(
-                #[doc = concat!("`", $id, "`: `", stringify!($method), " ", $path, "`.")]
+                #[doc = concat!("`", $id, "`.")]
                 $variant,
             )*
         }
@@ -39,49 +42,54 @@ macro_rules! operations {
                     $(Operation::$variant => $id,)*
                 }
             }
-
-            /// The path of the operation, relative to the `/api/v1` base URL.
-            pub fn path(self) -> &'static str {
-                match self {
-                    $(Operation::$variant => $path,)*
-                }
-            }
-
-            /// The HTTP method of the operation.
-            pub fn method(self) -> Method {
-                match self {
-                    $(Operation::$variant => Method::$method,)*
-                }
-            }
         }
     };
 }
 
+impl Operation {
+    /// The SDK's description of the operation: method, path, retry class.
+    pub fn catalog(self) -> &'static qyvo::catalog::Operation {
+        // Every variant names an operation of the catalog: `every_operation_is_in_the_catalog`.
+        qyvo::catalog::operation(self.operation_id())
+            .unwrap_or_else(|| panic!("{} is not in qyvo::catalog", self.operation_id()))
+    }
+
+    /// The path of the operation, relative to the `/api/v1` base URL.
+    pub fn path(self) -> &'static str {
+        self.catalog().path
+    }
+
+    /// The HTTP method of the operation.
+    pub fn method(self) -> Method {
+        Method::from_bytes(self.catalog().method.as_bytes()).unwrap_or(Method::POST)
+    }
+}
+
 operations! {
-    Me => "me", GET, "/me";
-    NewMessageReceived => "new_message_received", GET, "/triggers/new-message-received";
-    NewCampaignSent => "new_campaign_sent", GET, "/triggers/new-campaign-sent";
-    NewFlowTriggered => "new_flow_triggered", GET, "/triggers/new-flow-triggered";
-    NewSequenceTriggered => "new_sequence_triggered", GET, "/triggers/new-sequence-triggered";
-    SendTemplateMessage => "send_template_message", POST, "/actions/send-template-message";
-    SendTextMessage => "send_text_message", POST, "/actions/send-text-message";
-    CreateContact => "create_contact", POST, "/actions/create-contact";
-    UpdateContact => "update_contact", POST, "/actions/update-contact";
-    GetContact => "get_contact", POST, "/actions/get-contact";
-    SearchContacts => "search_contacts", POST, "/actions/search-contacts";
-    AddTag => "add_tag", POST, "/actions/add-tag";
-    RemoveTag => "remove_tag", POST, "/actions/remove-tag";
-    ListTemplates => "list_templates", POST, "/actions/list-templates";
-    GetTemplate => "get_template", POST, "/actions/get-template";
-    ListTags => "list_tags", POST, "/actions/list-tags";
-    TriggerSequence => "trigger_sequence", POST, "/actions/trigger-sequence";
-    GetSequence => "get_sequence", POST, "/actions/get-sequence";
-    TriggerFlow => "trigger_flow", POST, "/actions/trigger-flow";
-    GetFlow => "get_flow", POST, "/actions/get-flow";
-    DropdownTemplates => "dropdown_templates", GET, "/dropdowns/templates";
-    DropdownSequences => "dropdown_sequences", GET, "/dropdowns/sequences";
-    DropdownFlows => "dropdown_flows", GET, "/dropdowns/flows";
-    DropdownTemplateVariables => "dropdown_template_variables", GET, "/dropdowns/template-variables";
+    Me => "me";
+    NewMessageReceived => "new_message_received";
+    NewCampaignSent => "new_campaign_sent";
+    NewFlowTriggered => "new_flow_triggered";
+    NewSequenceTriggered => "new_sequence_triggered";
+    SendTemplateMessage => "send_template_message";
+    SendTextMessage => "send_text_message";
+    CreateContact => "create_contact";
+    UpdateContact => "update_contact";
+    GetContact => "get_contact";
+    SearchContacts => "search_contacts";
+    AddTag => "add_tag";
+    RemoveTag => "remove_tag";
+    ListTemplates => "list_templates";
+    GetTemplate => "get_template";
+    ListTags => "list_tags";
+    TriggerSequence => "trigger_sequence";
+    GetSequence => "get_sequence";
+    TriggerFlow => "trigger_flow";
+    GetFlow => "get_flow";
+    DropdownTemplates => "dropdown_templates";
+    DropdownSequences => "dropdown_sequences";
+    DropdownFlows => "dropdown_flows";
+    DropdownTemplateVariables => "dropdown_template_variables";
 }
 
 /// What a request path resolves to.
@@ -164,6 +172,17 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), 24);
+    }
+
+    #[test]
+    fn every_operation_is_in_the_catalog() {
+        let mut ours: Vec<_> = Operation::ALL.iter().map(|op| op.operation_id()).collect();
+        ours.sort_unstable();
+        let catalog: Vec<_> = qyvo::catalog::operations().iter().map(|op| op.id).collect();
+        assert_eq!(ours, catalog);
+        for op in Operation::ALL {
+            assert_eq!(op.method().as_str(), op.catalog().method);
+        }
     }
 
     #[test]

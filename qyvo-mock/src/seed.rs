@@ -1,7 +1,9 @@
-//! The fixed catalogue every tenant starts with: templates, sequences, flows and campaigns.
+//! What tenants hold before a test runs: the fixed catalogue every tenant starts with
+//! (templates, sequences, flows and campaigns), and the [`Contact`]s and [`Template`]s a test
+//! adds.
 //!
-//! Ids are the same in every tenant (each token has its own copy of the state), so tests can
-//! name them through these constants.
+//! The catalogue's ids are the same in every tenant (each token has its own copy of the
+//! state), so tests can name them through these constants.
 //!
 //! ```
 //! use qyvo_mock::seed;
@@ -46,3 +48,127 @@ pub const SPRING_LAUNCH_CAMPAIGN_ID: &str = "01J0CP7Q4W5M3N8C2ZP6TKV9RB";
 
 /// The token of a server started without explicit tokens.
 pub const DEFAULT_TOKEN: &str = "qyvo-mock-token-0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// A contact to add to a tenant with [`MockServer::add_contact`](crate::MockServer::add_contact),
+/// as if it had been imported: it exists before the code under test runs.
+///
+/// ```
+/// use qyvo_mock::seed::Contact;
+///
+/// let romain = Contact::new("+14155550123").name("Romain").tag("vip").metadata("plan", "pro");
+/// # let _ = romain;
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Contact {
+    pub(crate) phone: String,
+    pub(crate) name: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Contact {
+    /// A contact with this phone (an international number, normalized as the SDK does).
+    pub fn new(phone: impl Into<String>) -> Self {
+        Contact {
+            phone: phone.into(),
+            ..Contact::default()
+        }
+    }
+
+    /// Sets the name.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the email.
+    #[must_use]
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Adds a tag (created in the tenant when missing).
+    #[must_use]
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        let tag = tag.into();
+        if !self.tags.contains(&tag) {
+            self.tags.push(tag);
+        }
+        self
+    }
+
+    /// Sets one metadata key.
+    #[must_use]
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// A template to add to a tenant with
+/// [`MockServer::add_template`](crate::MockServer::add_template): by default `UTILITY`,
+/// `APPROVED`, with one approved translation.
+///
+/// ```
+/// use qyvo_mock::seed::Template;
+///
+/// let reminder = Template::new("appointment_reminder", "en", "Hi {{1}}, see you at {{2}}.")
+///     .translation("fr", "Bonjour {{1}}, à {{2}}.", false)
+///     .category("MARKETING");
+/// # let _ = reminder;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Template {
+    pub(crate) name: String,
+    pub(crate) category: String,
+    pub(crate) status: String,
+    pub(crate) translations: Vec<(String, String, bool)>,
+}
+
+impl Template {
+    /// An approved template `name` whose `language` translation (approved) has this `body`,
+    /// placeholders written `{{1}}` or `{{name}}`.
+    pub fn new(
+        name: impl Into<String>,
+        language: impl Into<String>,
+        body: impl Into<String>,
+    ) -> Self {
+        Template {
+            name: name.into(),
+            category: "UTILITY".to_owned(),
+            status: "APPROVED".to_owned(),
+            translations: vec![(language.into(), body.into(), true)],
+        }
+    }
+
+    /// Adds a translation, approved or not (only approved translations can be sent).
+    #[must_use]
+    pub fn translation(
+        mut self,
+        language: impl Into<String>,
+        body: impl Into<String>,
+        approved: bool,
+    ) -> Self {
+        self.translations
+            .push((language.into(), body.into(), approved));
+        self
+    }
+
+    /// Sets the category (`UTILITY`, `MARKETING`, `AUTHENTICATION`).
+    #[must_use]
+    pub fn category(mut self, category: impl Into<String>) -> Self {
+        self.category = category.into();
+        self
+    }
+
+    /// Sets the status (`APPROVED`, `PENDING`, `REJECTED`); only approved templates are listed
+    /// in dropdowns.
+    #[must_use]
+    pub fn status(mut self, status: impl Into<String>) -> Self {
+        self.status = status.into();
+        self
+    }
+}

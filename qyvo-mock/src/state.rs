@@ -103,17 +103,17 @@ pub(crate) struct Tag {
 
 #[derive(Clone, Debug)]
 pub(crate) struct Translation {
-    pub(crate) language: &'static str,
-    pub(crate) body: &'static str,
+    pub(crate) language: String,
+    pub(crate) body: String,
     pub(crate) approved: bool,
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct Template {
-    pub(crate) id: &'static str,
-    pub(crate) name: &'static str,
-    pub(crate) category: &'static str,
-    pub(crate) status: &'static str,
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) category: String,
+    pub(crate) status: String,
     pub(crate) translations: Vec<Translation>,
     pub(crate) header: Option<(&'static str, &'static str)>,
     pub(crate) footer: Option<&'static str>,
@@ -123,12 +123,12 @@ pub(crate) struct Template {
 
 impl Template {
     /// The body shown by get-template: the first approved translation's, else the first one's.
-    fn body(&self) -> &'static str {
+    fn body(&self) -> &str {
         self.translations
             .iter()
             .find(|t| t.approved)
             .or(self.translations.first())
-            .map_or("", |t| t.body)
+            .map_or("", |t| &t.body)
     }
 
     /// Placeholder names of the body, in order of first appearance.
@@ -136,15 +136,18 @@ impl Template {
         extract_placeholders(self.body())
     }
 
-    pub(crate) fn languages(&self) -> Vec<&'static str> {
-        self.translations.iter().map(|t| t.language).collect()
+    pub(crate) fn languages(&self) -> Vec<&str> {
+        self.translations
+            .iter()
+            .map(|t| t.language.as_str())
+            .collect()
     }
 
-    pub(crate) fn approved_languages(&self) -> Vec<&'static str> {
+    pub(crate) fn approved_languages(&self) -> Vec<&str> {
         self.translations
             .iter()
             .filter(|t| t.approved)
-            .map(|t| t.language)
+            .map(|t| t.language.as_str())
             .collect()
     }
 
@@ -272,18 +275,18 @@ impl Tenant {
     /// A seeded tenant for the `user_id`-th token.
     pub(crate) fn seeded(user_id: u64, now: DateTime<Utc>) -> Self {
         let days = |n: i64| now - Duration::days(n);
-        let tr = |language, body, approved| Translation {
-            language,
-            body,
+        let tr = |language: &str, body: &str, approved| Translation {
+            language: language.to_owned(),
+            body: body.to_owned(),
             approved,
         };
         let order_body = "Hi {{1}}, your order {{2}} is shipping today. Track it: {{3}}";
         let templates = vec![
             Template {
-                id: seed::ORDER_SHIPPED_TEMPLATE_ID,
-                name: "order_shipped",
-                category: "UTILITY",
-                status: "APPROVED",
+                id: seed::ORDER_SHIPPED_TEMPLATE_ID.to_owned(),
+                name: "order_shipped".to_owned(),
+                category: "UTILITY".to_owned(),
+                status: "APPROVED".to_owned(),
                 translations: vec![
                     tr("en", order_body, true),
                     tr(
@@ -306,10 +309,10 @@ impl Tenant {
                 created_at: days(60),
             },
             Template {
-                id: seed::WELCOME_NAMED_TEMPLATE_ID,
-                name: "welcome_named",
-                category: "MARKETING",
-                status: "APPROVED",
+                id: seed::WELCOME_NAMED_TEMPLATE_ID.to_owned(),
+                name: "welcome_named".to_owned(),
+                category: "MARKETING".to_owned(),
+                status: "APPROVED".to_owned(),
                 translations: vec![
                     tr("en", "Hi {{first_name}}, welcome to {{shop_name}}!", true),
                     tr(
@@ -332,10 +335,10 @@ impl Tenant {
                 created_at: days(50),
             },
             Template {
-                id: seed::OPENING_HOURS_TEMPLATE_ID,
-                name: "opening_hours",
-                category: "UTILITY",
-                status: "APPROVED",
+                id: seed::OPENING_HOURS_TEMPLATE_ID.to_owned(),
+                name: "opening_hours".to_owned(),
+                category: "UTILITY".to_owned(),
+                status: "APPROVED".to_owned(),
                 translations: vec![tr(
                     "en",
                     "We are open Monday to Friday, 9:00 to 18:00.",
@@ -350,10 +353,10 @@ impl Tenant {
                 created_at: days(40),
             },
             Template {
-                id: seed::SPRING_SALE_TEMPLATE_ID,
-                name: "spring_sale",
-                category: "MARKETING",
-                status: "PENDING",
+                id: seed::SPRING_SALE_TEMPLATE_ID.to_owned(),
+                name: "spring_sale".to_owned(),
+                category: "MARKETING".to_owned(),
+                status: "PENDING".to_owned(),
                 translations: vec![
                     tr("en", "Spring sale: {{1}} off everything", false),
                     tr("fr", "Soldes de printemps : {{1}} sur tout", false),
@@ -364,10 +367,10 @@ impl Tenant {
                 created_at: days(2),
             },
             Template {
-                id: seed::LEGACY_PROMO_TEMPLATE_ID,
-                name: "legacy_promo",
-                category: "MARKETING",
-                status: "REJECTED",
+                id: seed::LEGACY_PROMO_TEMPLATE_ID.to_owned(),
+                name: "legacy_promo".to_owned(),
+                category: "MARKETING".to_owned(),
+                status: "REJECTED".to_owned(),
                 translations: vec![tr("en", "Buy now!!! {{1}}", false)],
                 header: None,
                 footer: None,

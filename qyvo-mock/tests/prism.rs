@@ -1,11 +1,28 @@
 //! Requests through Prism's validating proxy (`prism proxy --errors`) to the mock.
+//!
+//! Needs Node.js and Prism (`QYVO_TEST_TOOLS=node`, see `qyvo_test_tools`).
 
-use qyvo_mock::conformance::Prism;
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test binary with its own main: a failed unwrap is a failed assertion"
+)]
+
+use std::process::ExitCode;
+
 use qyvo_mock::{MockServer, Operation, seed};
+use qyvo_test_tools::conformance::Prism;
+use qyvo_test_tools::{Tool, async_test};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+fn main() -> ExitCode {
+    qyvo_test_tools::run(vec![async_test(
+        "prism_passes_valid_exchanges_and_rejects_violations",
+        &[Tool::Node],
+        prism_passes_valid_exchanges_and_rejects_violations,
+    )])
+}
+
 async fn prism_passes_valid_exchanges_and_rejects_violations() {
     let server = MockServer::start().await.unwrap();
     let prism = Prism::proxy(&server.base_url())

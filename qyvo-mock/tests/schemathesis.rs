@@ -1,14 +1,31 @@
 //! Property-based conformance of the mock to `openapi.yaml`, checked by schemathesis.
 //!
 //! The checks and the one per-operation exception are configured (and justified) in
-//! `tests/schemathesis.toml`.
+//! `tests/schemathesis.toml`. Needs Python and schemathesis (`QYVO_TEST_TOOLS=python`, see
+//! `qyvo_test_tools`).
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{ExitCode, Output};
 use std::time::Duration;
 
-use qyvo_mock::conformance::{spec_path, tool};
 use qyvo_mock::{Fault, Injection, MockServer, Operation};
+use qyvo_test_tools::conformance::{spec_path, tool};
+use qyvo_test_tools::{Tool, async_test};
+
+fn main() -> ExitCode {
+    qyvo_test_tools::run(vec![
+        async_test(
+            "schemathesis_finds_no_spec_violation",
+            &[Tool::Python],
+            schemathesis_finds_no_spec_violation,
+        ),
+        async_test(
+            "schemathesis_catches_a_deliberate_violation",
+            &[Tool::Python],
+            schemathesis_catches_a_deliberate_violation,
+        ),
+    ])
+}
 
 /// Runs schemathesis against `server`; `extra` narrows the run.
 async fn schemathesis(server: &MockServer, max_examples: u32, extra: &[&str]) -> Output {
@@ -53,7 +70,6 @@ fn text(output: &Output) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_spec_violation() {
     let server = unthrottled_server().await;
     let output = schemathesis(&server, 25, &[]).await;
@@ -70,7 +86,6 @@ async fn schemathesis_finds_no_spec_violation() {
 }
 
 /// The run above would fail if the server broke the spec: a malformed body on `/me` is caught.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_catches_a_deliberate_violation() {
     let server = unthrottled_server().await;
     server.inject(

@@ -26,9 +26,8 @@ use std::{
 
 use libtest_mimic::{Failed, Trial};
 use qyvo::{ClientBuilder, ResponseValue, retry::RetryPolicy};
-use qyvo_mock::{
-    Fault, Injection, JournalEntry, MessageRecord, MockServer, Operation, conformance::Prism,
-};
+use qyvo_mock::{Fault, Injection, JournalEntry, MessageRecord, MockServer, Operation};
+use qyvo_test_tools::conformance::Prism;
 use tokio::{
     runtime::Runtime,
     sync::{OnceCell, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock},

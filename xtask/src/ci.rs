@@ -1,9 +1,19 @@
 //! `cargo xtask test`: the project's one test command.
 //!
-//! Runs [`setup`](crate::setup::setup), then every step of [`STEPS`] in order, stopping at the
-//! first failure and naming it.
+//! Runs [`setup`](crate::setup::setup), then every step of [`STEPS`] in order, then the
+//! semver check against [`baseline`], stopping at the first failure and naming it. Every step
+//! finds the cargo tools of the setup first on `PATH`.
+//!
+//! The release checks: `features` builds `qyvo` with each feature alone and with none
+//! (cargo-hack); `deny` checks licences, bans, duplicate versions and sources (cargo-deny,
+//! `deny.toml`; the advisory database is not fetched: it lives on GitHub, out of reach);
+//! `package` is `cargo publish --dry-run` of the two published crates; `semver` compares their
+//! public API with the baseline (cargo-semver-checks); clippy's `incompatible_msrv` is denied
+//! in the workspace lints, so the `clippy` step holds the code to `rust-version`.
 
+use std::ffi::OsString;
 use std::path::Path;
+use std::process::Command;
 
 use crate::run::{Invocation, RunError, Runner};
 use crate::setup::{self, SetupError};
@@ -22,9 +32,123 @@ pub const STEPS: &[Step] = &[
     // name      program   arguments                                                                      environment
     ("fmt",      "cargo", &["fmt", "--all", "--check"],                                                  &[]),
     ("clippy",   "cargo", &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"], &[]),
-    ("test",     "cargo", &["test", "--workspace", "--all-features"],                                    &[]),
+    ("test",     "cargo", &["test", "--workspace", "--all-features"],                                    &[("QYVO_TEST_TOOLS", "all")]),
     ("doc",      "cargo", &["doc", "--workspace", "--no-deps"],                                          &[("RUSTDOCFLAGS", "-D warnings")]),
+    ("features", "cargo", &["hack", "check", "--package", "qyvo", "--each-feature", "--no-dev-deps"],    &[]),
+    ("deny",     "cargo", &["deny", "--all-features", "check", "licenses", "bans", "sources"],           &[]),
+    ("package",  "cargo", &["publish", "--dry-run", "--allow-dirty", "--package", "qyvo", "--package", "qyvo-mock"], &[]),
 ];
+
+/// The published crates, whose public API the semver step checks, and their manifests.
+pub const PUBLISHED: &[(&str, &str)] = &[
+    ("qyvo", "Cargo.toml"),
+    ("qyvo-mock", "qyvo-mock/Cargo.toml"),
+];
+
+/// The crates of [`PUBLISHED`] that were already published at the baseline: a crate the
+/// baseline did not have, or marked `publish = false`, made no promise to keep.
+///
+/// `show` answers a file's content at the baseline, `None` when it has none.
+///
+/// ```
+/// use xtask::ci::promised;
+///
+/// let show = |path: &str| match path {
+///     "Cargo.toml" => Some("[package]\nname = \"qyvo\"\n".to_owned()),
+///     _ => Some("[package]\nname = \"qyvo-mock\"\npublish = false\n".to_owned()),
+/// };
+/// assert_eq!(promised(show), ["qyvo"]);
+/// ```
+pub fn promised(show: impl Fn(&str) -> Option<String>) -> Vec<&'static str> {
+    PUBLISHED
+        .iter()
+        .filter(|(_, manifest)| {
+            show(manifest).is_some_and(|text| {
+                !text
+                    .lines()
+                    .any(|line| line.replace(' ', "") == "publish=false")
+            })
+        })
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+/// What the public API is compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseline {
+    /// The git revision.
+    pub rev: String,
+    /// Why this one, for the log.
+    pub why: &'static str,
+}
+
+/// The semver baseline: the newest release tag (`v*`) reachable from `HEAD`; until a tag
+/// exists, the commit of `main` this work starts from (the merge base of `HEAD` and `main`),
+/// or, on `main` itself, `HEAD`'s first parent (the previous commit of `main`). `None` when
+/// none exists (a first commit, a shallow clone).
+///
+/// `git` answers a git command's trimmed output, `None` when it fails.
+///
+/// ```
+/// use xtask::ci::baseline;
+///
+/// let on_main = |args: &[&str]| match args {
+///     ["describe", ..] => None,
+///     ["rev-parse", "--verify", "--quiet", "HEAD"] | ["merge-base", "HEAD", "main"] => Some("c2".into()),
+///     ["rev-parse", "--verify", "--quiet", "HEAD^"] => Some("c1".into()),
+///     _ => None,
+/// };
+/// assert_eq!(baseline(&on_main).unwrap().rev, "c1");
+/// ```
+pub fn baseline(git: &impl Fn(&[&str]) -> Option<String>) -> Option<Baseline> {
+    if let Some(tag) = git(&[
+        "describe",
+        "--tags",
+        "--abbrev=0",
+        "--match",
+        "v[0-9]*",
+        "HEAD",
+    ]) {
+        return Some(Baseline {
+            rev: tag,
+            why: "the last release tag",
+        });
+    }
+    let head = git(&["rev-parse", "--verify", "--quiet", "HEAD"])?;
+    match git(&["merge-base", "HEAD", "main"]) {
+        Some(base) if base != head => Some(Baseline {
+            rev: base,
+            why: "no release tag yet: the commit of main this branch starts from",
+        }),
+        _ => git(&["rev-parse", "--verify", "--quiet", "HEAD^"]).map(|parent| Baseline {
+            rev: parent,
+            why: "no release tag yet: the previous commit of main",
+        }),
+    }
+}
+
+/// Runs `git` in `root`, answering its trimmed standard output when it succeeds.
+fn git_in(root: &Path) -> impl Fn(&[&str]) -> Option<String> + '_ {
+    move |args| {
+        let output = Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()?;
+        let text = String::from_utf8(output.stdout).ok()?;
+        (output.status.success() && !text.trim().is_empty()).then(|| text.trim().to_owned())
+    }
+}
+
+/// The semver step for `packages` against `baseline`.
+fn semver_step(root: &Path, baseline: &Baseline, packages: &[&str]) -> Invocation {
+    let mut args = vec!["semver-checks", "check-release"];
+    for package in packages {
+        args.extend(["--package", package]);
+    }
+    args.extend(["--default-features", "--baseline-rev", &baseline.rev]);
+    Invocation::new("cargo", args, root)
+}
 
 /// Why the test command failed.
 #[derive(Debug, thiserror::Error)]
@@ -51,17 +175,60 @@ pub enum TestError {
 /// # Ok::<(), xtask::ci::TestError>(())
 /// ```
 pub fn test(root: &Path, runner: &mut dyn Runner) -> Result<(), TestError> {
+    let git = git_in(root);
+    let baseline = baseline(&git).map(|baseline| {
+        let packages = promised(|manifest| git(&["show", &format!("{}:{manifest}", baseline.rev)]));
+        (baseline, packages)
+    });
+    test_with(root, runner, baseline)
+}
+
+fn test_with(
+    root: &Path,
+    runner: &mut dyn Runner,
+    baseline: Option<(Baseline, Vec<&str>)>,
+) -> Result<(), TestError> {
     setup::setup(root, runner)?;
+    let path = search_path(root);
+    let with_path = |invocation: Invocation| invocation.env("PATH", &path);
     for &(step, program, args, env) in STEPS {
         let invocation = env.iter().fold(
             Invocation::new(program, args.iter().copied(), root),
             |inv, (name, value)| inv.env(name, value),
         );
         runner
-            .run(&invocation)
+            .run(&with_path(invocation))
             .map_err(|source| TestError::Step { step, source })?;
     }
-    Ok(())
+    let Some((baseline, packages)) = baseline else {
+        eprintln!("semver: not checked: no release tag and no previous commit");
+        return Ok(());
+    };
+    eprintln!("semver baseline: {} ({})", baseline.rev, baseline.why);
+    for (name, _) in PUBLISHED {
+        if !packages.contains(name) {
+            eprintln!("semver: {name} not checked: not published at the baseline");
+        }
+    }
+    if packages.is_empty() {
+        return Ok(());
+    }
+    runner
+        .run(&with_path(semver_step(root, &baseline, &packages)))
+        .map_err(|source| TestError::Step {
+            step: "semver",
+            source,
+        })
+}
+
+/// `PATH` with the setup's cargo tools first.
+fn search_path(root: &Path) -> String {
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let paths = std::iter::once(setup::cargo_bin(root)).chain(std::env::split_paths(&inherited));
+    std::env::join_paths(paths)
+        .unwrap_or_else(|_| OsString::from(setup::cargo_bin(root)))
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -94,15 +261,52 @@ mod tests {
             ran: Vec::new(),
             fail_on: "never",
         };
-        test(root.path(), &mut recorder).unwrap();
+        let base = Baseline {
+            rev: "abc123".into(),
+            why: "test",
+        };
+        test_with(
+            root.path(),
+            &mut recorder,
+            Some((base, vec!["qyvo", "qyvo-mock"])),
+        )
+        .unwrap();
+        let without_path: Vec<String> = recorder
+            .ran
+            .iter()
+            .filter(|line| !line.starts_with("cargo install"))
+            .map(|line| {
+                line.split_once(" cargo ")
+                    .map_or(line.clone(), |(_, rest)| format!("cargo {rest}"))
+            })
+            .map(|line| line.replace("QYVO_TEST_TOOLS=all ", ""))
+            .collect();
         assert_eq!(
-            recorder.ran,
+            without_path,
             [
                 "cargo fmt --all --check",
                 "cargo clippy --workspace --all-targets --all-features -- -D warnings",
                 "cargo test --workspace --all-features",
-                "RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps",
+                "cargo doc --workspace --no-deps",
+                "cargo hack check --package qyvo --each-feature --no-dev-deps",
+                "cargo deny --all-features check licenses bans sources",
+                "cargo publish --dry-run --allow-dirty --package qyvo --package qyvo-mock",
+                "cargo semver-checks check-release --package qyvo --package qyvo-mock --default-features --baseline-rev abc123",
             ]
+        );
+        let tools = setup::cargo_bin(root.path());
+        let test_step = recorder
+            .ran
+            .iter()
+            .find(|l| l.contains("cargo test"))
+            .unwrap();
+        assert!(
+            test_step.starts_with("QYVO_TEST_TOOLS=all PATH="),
+            "{test_step}"
+        );
+        assert!(
+            test_step.contains(&tools.display().to_string()),
+            "{test_step}"
         );
     }
 
@@ -113,8 +317,52 @@ mod tests {
             ran: Vec::new(),
             fail_on: "clippy",
         };
-        let err = test(root.path(), &mut recorder).unwrap_err();
+        let err = test_with(root.path(), &mut recorder, None).unwrap_err();
         assert_eq!(err.to_string(), "step `clippy` failed");
-        assert_eq!(recorder.ran.len(), 2);
+        assert_eq!(
+            recorder.ran.last().map(|l| l.contains("clippy")),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn the_baseline_is_the_last_tag_then_the_branch_point_then_the_previous_commit() {
+        let git = |tag: Option<&str>, base: &str| {
+            let tag = tag.map(str::to_owned);
+            let base = base.to_owned();
+            move |args: &[&str]| match args {
+                ["describe", ..] => tag.clone(),
+                ["rev-parse", "--verify", "--quiet", "HEAD"] => Some("head".to_owned()),
+                ["rev-parse", "--verify", "--quiet", "HEAD^"] => Some("parent".to_owned()),
+                ["merge-base", "HEAD", "main"] => Some(base.clone()),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            baseline(&git(Some("v0.1.0"), "head")).unwrap().rev,
+            "v0.1.0"
+        );
+        assert_eq!(baseline(&git(None, "fork")).unwrap().rev, "fork");
+        assert_eq!(baseline(&git(None, "head")).unwrap().rev, "parent");
+        assert_eq!(baseline(&|_: &[&str]| None), None);
+    }
+
+    #[test]
+    fn only_crates_published_at_the_baseline_are_checked() {
+        assert_eq!(promised(|_| None), Vec::<&str>::new());
+        let published = |_: &str| Some("[package]\npublish = true\n".to_owned());
+        assert_eq!(promised(published), ["qyvo", "qyvo-mock"]);
+        let mut recorder = Recorder {
+            ran: Vec::new(),
+            fail_on: "never",
+        };
+        let root = tempfile::tempdir().unwrap();
+        let base = Baseline {
+            rev: "abc123".into(),
+            why: "test",
+        };
+        test_with(root.path(), &mut recorder, Some((base, vec!["qyvo"]))).unwrap();
+        let semver = recorder.ran.last().unwrap();
+        assert!(semver.ends_with("cargo semver-checks check-release --package qyvo --default-features --baseline-rev abc123"), "{semver}");
     }
 }

@@ -11,6 +11,8 @@
 //! - `cli-spec [--check]`: copy `openapi.yaml` and `build/codegen.rs` for `qyvo-cli`'s build
 //!   script ([`cli_spec`]);
 //! - `setup`: install the test tools under `tools/`;
+//! - `version [--check]`: record in the SDK which API document it was generated from
+//!   ([`version`]);
 //! - `test`: the project's one test command.
 //!
 //! The pipeline itself lives in [`spec`]; every job takes the repository root as a parameter so
@@ -31,3 +33,4 @@ pub mod report;
 pub mod run;
 pub mod setup;
 pub mod spec;
+pub mod version;

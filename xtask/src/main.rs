@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xtask::fetch::Source;
-use xtask::{ci, cli_spec, run, setup, spec};
+use xtask::{ci, cli_spec, run, setup, spec, version};
 
 const USAGE: &str = "usage:
   cargo xtask spec refresh [--from <url-or-file>]   fetch, convert, correct, write openapi.yaml
@@ -13,6 +13,7 @@ const USAGE: &str = "usage:
   cargo xtask spec check                            openapi.yaml matches spec/ (offline)
   cargo xtask spec diff <old> <new>                 what changed for SDK users
   cargo xtask cli-spec [--check]                    copy the spec and its generation for qyvo-cli's build
+  cargo xtask version [--check]                     src/spec_version.rs from the spec
   cargo xtask setup                                 install the test tools under tools/
   cargo xtask test                                  setup, fmt, clippy, test, doc";
 
@@ -98,11 +99,22 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
             emit("qyvo-cli's copies are up to date\n");
             Ok(())
         }
+        ["version"] => {
+            let changed = version::write(root)?;
+            let state = if changed { "rewritten" } else { "unchanged" };
+            emit(&format!("{} {state}\n", version::OUTPUT));
+            Ok(())
+        }
+        ["version", "--check"] => {
+            version::check(root)?;
+            emit(&format!("{} is up to date\n", version::OUTPUT));
+            Ok(())
+        }
         ["setup"] => {
             let done = setup::setup(root, &mut run::System)?;
             emit(&format!(
-                "tools: node {:?}, python {:?}\n",
-                done.node, done.python
+                "tools: node {:?}, python {:?}, cargo {:?}\n",
+                done.node, done.python, done.cargo
             ));
             Ok(())
         }
@@ -119,6 +131,9 @@ fn refresh(root: &Path, source: &Source) -> Result<(), Failure> {
     let refreshed = spec::refresh(root, source)?;
     for copy in cli_spec::write(root)? {
         emit(&format!("{copy} rewritten\n"));
+    }
+    if version::write(root)? {
+        emit(&format!("{} rewritten\n", version::OUTPUT));
     }
     for note in &refreshed.notes {
         emit(&format!("converted: {note}\n"));

@@ -5,6 +5,11 @@
 //! - Python: `python3 -m venv tools/.venv` (once) and `tools/.venv/bin/pip install -r
 //!   tools/requirements.txt`, skipped while the stamp `tools/.venv/requirements.sha256` holds the
 //!   sha256 of `tools/requirements.txt`.
+//! - Cargo tools ([`CARGO_TOOLS`]: cargo-hack, cargo-deny, cargo-semver-checks, pinned):
+//!   `cargo install --locked --root tools/cargo <name>@<version>` from crates.io (compiled from
+//!   source: no prebuilt binary is downloaded), skipped for each one `tools/cargo/.crates.toml`
+//!   already records at that version. The steps of `cargo xtask test` find them on `PATH`
+//!   ([`cargo_bin`]).
 //!
 //! A missing manifest skips its tool ([`Status::NoManifest`]).
 
@@ -24,6 +29,19 @@ pub const REQUIREMENTS: &str = "tools/requirements.txt";
 pub const VENV: &str = "tools/.venv";
 /// The stamp holding the sha256 of the installed requirements.
 pub const STAMP: &str = "tools/.venv/requirements.sha256";
+/// Where `cargo install` puts the cargo tools (`bin/` and its record of what it installed).
+pub const CARGO_ROOT: &str = "tools/cargo";
+/// The cargo tools of the release checks and tests, pinned: name and version.
+pub const CARGO_TOOLS: &[(&str, &str)] = &[
+    ("cargo-hack", "0.6.46"),
+    ("cargo-deny", "0.20.2"),
+    ("cargo-semver-checks", "0.51.0"),
+];
+
+/// The directory holding the cargo tools' binaries, to put first on `PATH`.
+pub fn cargo_bin(root: &Path) -> PathBuf {
+    root.join(CARGO_ROOT).join("bin")
+}
 
 /// What setup did for one tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +61,8 @@ pub struct Setup {
     pub node: Status,
     /// The Python tools.
     pub python: Status,
+    /// The cargo tools: `Installed` when at least one was installed now.
+    pub cargo: Status,
 }
 
 /// Why setup failed.
@@ -80,7 +100,37 @@ pub fn setup(root: &Path, runner: &mut dyn Runner) -> Result<Setup, SetupError> 
     Ok(Setup {
         node: node(root, runner)?,
         python: python(root, runner)?,
+        cargo: cargo_tools(root, runner)?,
     })
+}
+
+fn cargo_tools(root: &Path, runner: &mut dyn Runner) -> Result<Status, SetupError> {
+    let record = root.join(CARGO_ROOT).join(".crates.toml");
+    let installed = match fs::read_to_string(&record) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io(&record)(e)),
+    };
+    let mut status = Status::UpToDate;
+    for (name, version) in CARGO_TOOLS {
+        // `.crates.toml` lists `"<name> <version> (<source>)" = [<binaries>]`.
+        if installed.contains(&format!("\"{name} {version} (")) {
+            continue;
+        }
+        let spec = format!("{name}@{version}");
+        runner
+            .run(&Invocation::new(
+                "cargo",
+                ["install", "--locked", "--root", CARGO_ROOT, &spec],
+                root,
+            ))
+            .map_err(|source| SetupError::Step {
+                step: "cargo install",
+                source,
+            })?;
+        status = Status::Installed;
+    }
+    Ok(status)
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SetupError + '_ {
@@ -173,7 +223,14 @@ mod tests {
                     status: "exit status: 1".into(),
                 });
             }
-            if invocation.program == "npm" {
+            if invocation.program == "cargo" {
+                let record = self.root.join(CARGO_ROOT).join(".crates.toml");
+                fs::create_dir_all(record.parent().unwrap()).unwrap();
+                let spec = invocation.args.last().unwrap().replace('@', " ");
+                let mut text = fs::read_to_string(&record).unwrap_or_default();
+                text.push_str(&format!("\"{spec} (registry+x)\" = []\n"));
+                fs::write(&record, text).unwrap();
+            } else if invocation.program == "npm" {
                 let installed = self.root.join(INSTALLED_LOCK);
                 fs::create_dir_all(installed.parent().unwrap()).unwrap();
                 fs::write(&installed, "{}").unwrap();
@@ -218,7 +275,8 @@ mod tests {
             first,
             Setup {
                 node: Status::Installed,
-                python: Status::Installed
+                python: Status::Installed,
+                cargo: Status::Installed,
             }
         );
         assert_eq!(
@@ -227,6 +285,9 @@ mod tests {
                 "npm ci --prefix tools",
                 "python3 -m venv tools/.venv",
                 "tools/.venv/bin/pip install -r tools/requirements.txt",
+                "cargo install --locked --root tools/cargo cargo-hack@0.6.46",
+                "cargo install --locked --root tools/cargo cargo-deny@0.20.2",
+                "cargo install --locked --root tools/cargo cargo-semver-checks@0.51.0",
             ]
         );
         fake.ran.clear();
@@ -235,10 +296,31 @@ mod tests {
             second,
             Setup {
                 node: Status::UpToDate,
-                python: Status::UpToDate
+                python: Status::UpToDate,
+                cargo: Status::UpToDate,
             }
         );
         assert!(fake.ran.is_empty());
+    }
+
+    #[test]
+    fn a_cargo_tool_at_another_version_is_reinstalled_alone() {
+        let (dir, mut fake) = fixture();
+        setup(dir.path(), &mut fake).unwrap();
+        let record = dir.path().join(CARGO_ROOT).join(".crates.toml");
+        let text = fs::read_to_string(&record).unwrap();
+        fs::write(
+            &record,
+            text.replace("cargo-deny 0.20.2", "cargo-deny 0.19.0"),
+        )
+        .unwrap();
+        fake.ran.clear();
+        let again = setup(dir.path(), &mut fake).unwrap();
+        assert_eq!(again.cargo, Status::Installed);
+        assert_eq!(
+            fake.ran,
+            ["cargo install --locked --root tools/cargo cargo-deny@0.20.2"]
+        );
     }
 
     #[test]
@@ -268,13 +350,10 @@ mod tests {
         };
         let none = setup(empty.path(), &mut fake).unwrap();
         assert_eq!(
-            none,
-            Setup {
-                node: Status::NoManifest,
-                python: Status::NoManifest
-            }
+            (none.node, none.python),
+            (Status::NoManifest, Status::NoManifest)
         );
-        assert!(fake.ran.is_empty());
+        assert!(fake.ran.iter().all(|r| r.starts_with("cargo install")));
 
         let (dir, mut fake) = fixture();
         fake.fail = Some("tools/.venv/bin/pip");

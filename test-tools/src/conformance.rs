@@ -8,17 +8,16 @@
 //!
 //! Base path: in proxy mode Prism 5.14 serves the spec's paths at its root and ignores the
 //! `/api/v1` of `servers`; it forwards `/me` to `<upstream>/me`. So the upstream is the mock's
-//! [`MockServer::base_url`](crate::MockServer::base_url) (with `/api/v1`) and the URL to give
-//! the SDK is the bare `http://127.0.0.1:<prism port>` ([`Prism::url`]).
+//! `qyvo_mock::MockServer::base_url` (with `/api/v1`) and the URL to give the SDK is the bare
+//! `http://127.0.0.1:<prism port>` ([`Prism::url`]).
+//!
+//! Tests that use it need [`Tool::Node`](crate::Tool::Node); see the crate documentation.
 //!
 //! ```no_run
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use qyvo_mock::MockServer;
-//! use qyvo_mock::conformance::Prism;
+//! # async fn start(mock_base_url: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! use qyvo_test_tools::conformance::Prism;
 //!
-//! let server = MockServer::start().await?;
-//! let prism = Prism::proxy(&server.base_url()).await?;
+//! let prism = Prism::proxy(mock_base_url).await?;
 //! // Point the SDK at `prism.url()`: every exchange is checked against openapi.yaml.
 //! assert!(prism.url().starts_with("http://127.0.0.1:"));
 //! # Ok(())
@@ -57,7 +56,7 @@ pub fn spec_path() -> PathBuf {
 /// [`ConformanceError::ToolMissing`] when the file does not exist.
 ///
 /// ```
-/// use qyvo_mock::conformance::{ConformanceError, tool};
+/// use qyvo_test_tools::conformance::{ConformanceError, tool};
 ///
 /// let missing = tool("no/such/tool");
 /// assert!(matches!(missing, Err(ConformanceError::ToolMissing { .. })));
@@ -135,9 +134,8 @@ pub struct Prism {
 }
 
 impl Prism {
-    /// Starts Prism as a validating proxy in front of `upstream` (the mock's
-    /// [`base_url`](crate::MockServer::base_url)) on a free port of `127.0.0.1`, and waits
-    /// until it listens.
+    /// Starts Prism as a validating proxy in front of `upstream` (the mock's `base_url()`) on
+    /// a free port of `127.0.0.1`, and waits until it listens.
     ///
     /// # Errors
     ///

@@ -1,0 +1,291 @@
+//! The spec report and the Rust API agree: for the breaking / non-breaking fixture pair
+//! (`tests/fixtures/report`), a client is generated from each version with progenitor and the
+//! SDK's settings, and what `spec diff` marks BREAKING is compared with what
+//! cargo-semver-checks reports as breaking between the two generated crates.
+//!
+//! Needs cargo-semver-checks (`QYVO_TEST_TOOLS=semver-checks`, see `qyvo_test_tools`).
+//!
+//! Each side names the spec location of a change (`operation`, `Schema.field`, `Schema`): a
+//! semver-checks finding is traced to the location through the generated item it names. The
+//! two sets must be equal but for [`KNOWN`]: the differences whose cause is understood, each
+//! asserted still to be there, so a change on either side fails this test until the table is
+//! updated.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test binary with its own main: a failed unwrap is a failed assertion"
+)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use qyvo_test_tools::{Tool, test};
+use xtask::spec::diff_files;
+
+fn main() -> ExitCode {
+    qyvo_test_tools::run(vec![test(
+        "spec_report_and_semver_checks_agree_on_what_breaks",
+        &[Tool::SemverChecks],
+        spec_report_and_semver_checks_agree_on_what_breaks,
+    )])
+}
+
+/// Where the two disagree, and why.
+const KNOWN: &[(&str, Side, &str)] = &[
+    (
+        "Item.count",
+        Side::ReportOnly,
+        "a retyped field: cargo-semver-checks has no lint for a changed field type",
+    ),
+    (
+        "list.tenant",
+        Side::ReportOnly,
+        "a required parameter added: the builder gains a method (compatible Rust), and calls \
+         without it fail at send() (a runtime break)",
+    ),
+    (
+        "Kind",
+        Side::SemverOnly,
+        "a value added to a request enum: the generated Rust enum is exhaustive, so a caller's \
+         `match` on it breaks",
+    ),
+    (
+        "SendRequest.priority",
+        Side::SemverOnly,
+        "an optional request field added: the generated struct has only public fields, so a \
+         caller's struct literal breaks",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// `spec diff` marks it BREAKING; cargo-semver-checks reports nothing.
+    ReportOnly,
+    /// cargo-semver-checks reports it; `spec diff` does not mark it BREAKING.
+    SemverOnly,
+}
+
+fn xtask_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A crate whose `build.rs` runs progenitor over `openapi.json` with the SDK's settings.
+fn client_crate(dir: &Path, spec: &Path) {
+    let document = xtask::document::parse(&fs::read(spec).unwrap()).unwrap();
+    fs::create_dir_all(dir.join("src")).unwrap();
+    fs::write(dir.join("openapi.json"), document.to_string()).unwrap();
+    fs::write(
+        dir.join("Cargo.toml"),
+        r#"[package]
+name = "fixture-client"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[workspace]
+
+[dependencies]
+progenitor-client = "0.15.1"
+reqwest = { version = "0.13", default-features = false, features = ["json", "query"] }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+
+[build-dependencies]
+progenitor = { version = "=0.15.1", default-features = false }
+openapiv3 = "2.2"
+serde_json = "1"
+"#,
+    )
+    .unwrap();
+    // The settings of the SDK's build.rs that shape the public API.
+    fs::write(
+        dir.join("build.rs"),
+        r#"fn main() {
+    let text = std::fs::read_to_string("openapi.json").unwrap();
+    let spec: openapiv3::OpenAPI = serde_json::from_str(&text).unwrap();
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_derive("PartialEq")
+        .with_map_type("::std::collections::BTreeMap");
+    let tokens = progenitor::Generator::new(&settings).generate_tokens(&spec).unwrap();
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    std::fs::write(out.join("codegen.rs"), tokens.to_string()).unwrap();
+}
+"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.join("src/lib.rs"),
+        "#![allow(warnings, clippy::all)]\ninclude!(concat!(env!(\"OUT_DIR\"), \"/codegen.rs\"));\n",
+    )
+    .unwrap();
+    // The workspace's lockfile: the same dependency versions, already downloaded.
+    fs::copy(xtask_dir().join("../Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+}
+
+/// The spec locations (among `locations`) of what cargo-semver-checks reports as breaking
+/// from `old` to `new`, and its report.
+fn semver_breaks(
+    old: &Path,
+    new: &Path,
+    target: &Path,
+    locations: &[&str],
+) -> (BTreeSet<String>, String) {
+    let binary = xtask_dir().join("../tools/cargo/bin/cargo-semver-checks");
+    assert!(
+        binary.is_file(),
+        "{} is missing: run `cargo xtask setup`",
+        binary.display()
+    );
+    let output = Command::new(binary)
+        .args(["semver-checks", "check-release", "--manifest-path"])
+        .arg(new.join("Cargo.toml"))
+        .arg("--baseline-root")
+        .arg(old)
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("Checking fixture-client"),
+        "cargo-semver-checks did not run:\n{text}"
+    );
+    (traced(&text, locations), text)
+}
+
+/// Traces each item a semver-checks failure names back to a spec location, among the
+/// `locations` of the report's changes.
+///
+/// progenitor names a schema's type after it (`SendRequest`), an inline enum after its parent
+/// and field (`Sent.status` -> `SentStatus`), an operation's method after its id
+/// (`Client::legacy`) and its builder after the id in camel case (`builder::Legacy`).
+fn traced(report: &str, locations: &[&str]) -> BTreeSet<String> {
+    let camel = |snake: &str| -> String {
+        snake
+            .split('_')
+            .map(|word| {
+                let mut chars = word.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_uppercase().chain(chars).collect()
+                })
+            })
+            .collect()
+    };
+    // A generated type name: the location of a change whose type it is, else itself.
+    let of_type = |ty: &str| -> String {
+        locations
+            .iter()
+            .find(|location| match location.split_once('.') {
+                Some((parent, field)) => format!("{parent}{}", camel(field)) == ty,
+                None => camel(location) == ty,
+            })
+            .map_or_else(|| ty.to_owned(), |location| (*location).to_owned())
+    };
+    let member = |ty: &str, member: &str| match ty {
+        "Client" => member.to_owned(),
+        _ => format!("{ty}.{member}"),
+    };
+    let mut found = BTreeSet::new();
+    for line in report.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let location = match words.as_slice() {
+            // `field note of struct SendRequest, previously in file ...`
+            ["field", field, "of", "struct", ty, ..] => member(ty.trim_end_matches(','), field),
+            // `field SendRequest.channel in ...`
+            ["field", path, "in", ..] => (*path).to_owned(),
+            // `variant Kind:Sticker in ...`
+            ["variant", path, ..] => of_type(path.split(':').next().unwrap_or(path)),
+            // `struct fixture_client::builder::Legacy, previously in file ...`
+            ["struct", path, ..] => {
+                let name = path
+                    .trim_end_matches(',')
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or(path);
+                of_type(name)
+            }
+            // `Client::legacy, previously in file ...` (a method of a type)
+            [path, ..] if path.ends_with(',') && path.contains("::") => {
+                let (ty, name) = path.trim_end_matches(',').split_once("::").unwrap();
+                member(ty, name)
+            }
+            _ => continue,
+        };
+        found.insert(location);
+    }
+    found
+}
+
+fn spec_report_and_semver_checks_agree_on_what_breaks() {
+    let fixtures = xtask_dir().join("tests/fixtures/report");
+    let report = diff_files(&fixtures.join("old.yaml"), &fixtures.join("new.yaml")).unwrap();
+    let marked: BTreeSet<String> = report
+        .changes
+        .iter()
+        .filter(|c| c.breaking)
+        .map(|c| c.location.clone())
+        .collect();
+
+    let work = tempfile::tempdir().unwrap();
+    let (old, new) = (work.path().join("old"), work.path().join("new"));
+    client_crate(&old, &fixtures.join("old.yaml"));
+    client_crate(&new, &fixtures.join("new.yaml"));
+    // Shared, and kept between runs: progenitor is built once.
+    let target = xtask_dir().join("../target/semver-agreement");
+    let locations: Vec<&str> = report.changes.iter().map(|c| c.location.as_str()).collect();
+    let (reported, text) = semver_breaks(&old, &new, &target, &locations);
+
+    let report_only: BTreeSet<&str> = marked
+        .iter()
+        .filter(|l| !reported.contains(*l))
+        .map(String::as_str)
+        .collect();
+    let semver_only: BTreeSet<&str> = reported
+        .iter()
+        .filter(|l| !marked.contains(*l))
+        .map(String::as_str)
+        .collect();
+    let known = |side: Side| -> BTreeSet<&str> {
+        KNOWN
+            .iter()
+            .filter(|(_, s, _)| *s == side)
+            .map(|(location, _, _)| *location)
+            .collect()
+    };
+    assert_eq!(
+        report_only,
+        known(Side::ReportOnly),
+        "marked BREAKING by spec diff, not reported by cargo-semver-checks\n{text}"
+    );
+    assert_eq!(
+        semver_only,
+        known(Side::SemverOnly),
+        "reported by cargo-semver-checks, not marked BREAKING by spec diff\n{text}"
+    );
+    // Everything else agrees: here, an operation removed, a required request field added, a
+    // request and a response field removed, a value added to a response enum.
+    let both: BTreeSet<&str> = marked
+        .iter()
+        .filter(|l| reported.contains(*l))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        both,
+        BTreeSet::from([
+            "legacy",
+            "SendRequest.channel",
+            "SendRequest.note",
+            "Sent.contact_id",
+            "Sent.status"
+        ]),
+        "{text}"
+    );
+}
