@@ -60,6 +60,18 @@ pub const RATE_LIMIT: u32 = 120;
 /// …per rolling 60 seconds.
 pub const RATE_WINDOW: Duration = Duration::from_secs(60);
 
+/// How long the Redis rate limiter waits for Redis at each step before it counts Redis as
+/// unreachable and uses its in-process fallback: 250 milliseconds.
+pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The share of the quota one process's fallback allows while Redis is unreachable: a quarter,
+/// so that four processes falling back together stay within the quota.
+pub const REDIS_FALLBACK_SHARE: f64 = 0.25;
+
+/// How long the Redis rate limiter keeps to its fallback after Redis failed, before it tries
+/// Redis again: 5 seconds.
+pub const REDIS_RETRY_INTERVAL: Duration = Duration::from_secs(5);
+
 /// How long [`send_template`](crate::prelude::QyvoClientExt::send_template) caches a
 /// template's placeholders: 5 minutes.
 pub const TEMPLATE_CACHE_TTL: Duration = Duration::from_secs(300);
