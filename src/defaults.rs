@@ -85,6 +85,10 @@ pub const POLL_JITTER: f64 = 0.1;
 /// The longest wait of a poller after failed polls: 5 minutes.
 pub const POLL_MAX_BACKOFF: Duration = Duration::from_secs(300);
 
+/// How long a poller replica's lease on a shared checkpoint store lasts after it was taken or
+/// renewed: 90 seconds, three poll intervals.
+pub const POLL_LEASE_TTL: Duration = Duration::from_secs(90);
+
 /// How many sends of a bulk send run at once: 4.
 pub const BULK_CONCURRENCY: usize = 4;
 

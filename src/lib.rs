@@ -10,8 +10,11 @@ pub mod types;
 pub mod contact;
 pub mod phone;
 pub mod template;
-// Runtime: configuration, the request path, retries, rate limiting, tracing, errors.
+// Runtime: configuration, the request path, retries, rate limiting, tracing, errors; the
+// PostgreSQL connection and schema that shared state stands on.
 pub mod error;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod runtime;
 // The generated client, standing on the runtime.
 mod generated;

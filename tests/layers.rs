@@ -23,8 +23,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("template", 1),
     // The error every call ends in.
     ("error", 2),
-    // Configuration and the request path.
+    // Configuration and the request path; the PostgreSQL connection and schema.
     ("runtime", 3),
+    ("postgres", 3),
     // The generated client, on the runtime.
     ("generated", 4),
     // Conveniences: checked requests, pollers and webhooks; bulk sends on the checked
@@ -191,6 +192,7 @@ fn every_import_points_down_to_a_lower_layer() {
         ("runtime", "error"),
         ("checked", "generated"),
         ("ext", "bulk"),
+        ("poll", "postgres"),
     ] {
         assert!(
             edges.contains_key(&(edge.0.to_owned(), edge.1.to_owned())),

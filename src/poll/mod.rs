@@ -96,6 +96,8 @@
 //! it stops polling at once. Waits use `tokio::time`, so tests can run it on a paused clock.
 
 mod checkpoint;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod store;
 mod stream;
 
@@ -104,6 +106,8 @@ use std::{fmt, future::Future, time::Duration};
 use chrono::{DateTime, Utc};
 
 pub use checkpoint::Checkpoint;
+#[cfg(feature = "postgres")]
+pub use postgres::PgCheckpointStore;
 pub use store::{
     CheckpointError, CheckpointStore, FileCheckpointStore, Lease, MemoryCheckpointStore,
 };
