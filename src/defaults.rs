@@ -85,6 +85,11 @@ pub const POLL_JITTER: f64 = 0.1;
 /// The longest wait of a poller after failed polls: 5 minutes.
 pub const POLL_MAX_BACKOFF: Duration = Duration::from_secs(300);
 
+/// How long a campaign's recipient that certainly was not sent (a 429 beyond the retry
+/// policy, a failed template lookup) waits before a worker tries it again: 1 minute, or the
+/// server's `Retry-After` when longer.
+pub const CAMPAIGN_RETRY_DELAY: Duration = Duration::from_secs(60);
+
 /// How long a poller replica's lease on a shared checkpoint store lasts after it was taken or
 /// renewed: 90 seconds, three poll intervals.
 pub const POLL_LEASE_TTL: Duration = Duration::from_secs(90);

@@ -19,8 +19,11 @@ mod runtime;
 // The generated client, standing on the runtime.
 mod generated;
 // Conveniences on the client: checked requests, pollers and webhooks; bulk sends on the
-// checked ones; the extension trait that starts them all.
+// checked ones; campaigns shared by workers on bulk sends; the extension trait that starts
+// them all.
 pub mod bulk;
+#[cfg(feature = "postgres")]
+pub mod campaign;
 pub mod checked;
 pub mod ext;
 pub mod poll;

@@ -29,13 +29,15 @@ const LAYERS: &[(&str, u8)] = &[
     // The generated client, on the runtime.
     ("generated", 4),
     // Conveniences: checked requests, pollers and webhooks; bulk sends on the checked
-    // requests; the extension trait that starts them all; the crate root.
+    // requests; campaigns shared by workers on bulk sends; the extension trait that starts
+    // them all; the crate root.
     ("checked", 5),
     ("poll", 5),
     ("webhook", 5),
     ("bulk", 6),
-    ("ext", 7),
-    ("lib", 8),
+    ("campaign", 7),
+    ("ext", 8),
+    ("lib", 9),
 ];
 
 /// Where the root's re-exports lead (external ones lead nowhere inside the crate).
@@ -192,6 +194,7 @@ fn every_import_points_down_to_a_lower_layer() {
         ("runtime", "error"),
         ("checked", "generated"),
         ("ext", "bulk"),
+        ("campaign", "bulk"),
         ("poll", "postgres"),
     ] {
         assert!(

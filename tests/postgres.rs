@@ -1,5 +1,6 @@
 //! The SDK's state on PostgreSQL (`postgres` feature), against a real server started for this
-//! binary: its migrations, and the poller checkpoint store's lease and fencing.
+//! binary: its migrations, the poller checkpoint store's lease and fencing, and campaigns sent
+//! by several workers against the local Qyvo server.
 //!
 //! One PostgreSQL serves every test (each in a database of its own) and is stopped after the
 //! last one: libtest has no such hook, hence this binary's own `main` (libtest-mimic keeps the
@@ -27,9 +28,14 @@ use std::{
 
 use libtest_mimic::{Failed, Trial};
 use qyvo::{
+    bulk::Recipient,
+    campaign::{CampaignError, CampaignReport, Campaigns, NewCampaign},
     poll::{Checkpoint, CheckpointError, CheckpointStore, Lease, PgCheckpointStore},
     postgres::Postgres,
+    prelude::*,
+    template::Variables,
 };
+use qyvo_mock::{Fault, Injection, MockServer, Operation, seed};
 
 /// The server of this binary, started by the first test that needs it.
 struct Fixture {
@@ -84,7 +90,7 @@ fn main() -> ExitCode {
         server: OnceLock::new(),
         databases: AtomicU32::new(0),
     });
-    let trials = trials![fixture; migrations_apply_once_however_many_replicas_start, one_replica_holds_the_lease_and_fencing_refuses_the_others];
+    let trials = trials![fixture; migrations_apply_once_however_many_replicas_start, one_replica_holds_the_lease_and_fencing_refuses_the_others, a_campaign_is_created_once_with_its_refusals, two_workers_split_a_campaign_and_message_nobody_twice, a_send_that_may_have_gone_out_is_never_sent_again, an_error_every_send_would_hit_stops_the_run];
     let conclusion = libtest_mimic::run(&args, trials);
     drop(fixture);
     conclusion.exit_code()
@@ -150,4 +156,210 @@ async fn one_replica_holds_the_lease_and_fencing_refuses_the_others(fixture: Arc
     ));
     assert_eq!(first.lease().await.unwrap(), Lease::HeldElsewhere);
     assert_eq!(first.load().await.unwrap(), Some(saved));
+}
+
+fn recipient(index: usize) -> Recipient {
+    Recipient::new(
+        phone(index),
+        Variables::from_iter([
+            ("1", "Ada"),
+            ("2", "ORD-1042"),
+            ("3", "https://t.example/1"),
+        ]),
+    )
+}
+
+async fn mock() -> MockServer {
+    MockServer::builder()
+        .rate_limit(1_000_000, Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap()
+}
+
+fn client(server: &MockServer) -> Client {
+    ClientBuilder::new(server.token())
+        .base_url(server.base_url())
+        .build()
+        .unwrap()
+}
+
+async fn a_campaign_is_created_once_with_its_refusals(fixture: Arc<Fixture>) {
+    let campaigns = Campaigns::new(fixture.migrated().await);
+    let mut recipients: Vec<_> = (0..3).map(recipient).collect();
+    recipients.push(Recipient::new("not a phone", Variables::new()));
+    // The first recipient again, written another way.
+    recipients.push(Recipient::new(
+        "+33 1 42 77 00 00",
+        Variables::from_iter([("1", "Ada")]),
+    ));
+    let campaign = || {
+        NewCampaign::new(
+            "spring",
+            seed::ORDER_SHIPPED_TEMPLATE_ID,
+            recipients.clone(),
+        )
+        .language("en")
+    };
+    assert!(campaigns.create(campaign()).await.unwrap());
+    assert!(
+        !campaigns.create(campaign()).await.unwrap(),
+        "found, not made"
+    );
+    assert!(matches!(
+        campaigns
+            .create(NewCampaign::new(
+                "spring",
+                seed::OPENING_HOURS_TEMPLATE_ID,
+                []
+            ))
+            .await,
+        Err(CampaignError::Conflict { .. })
+    ));
+    let report = campaigns.report("spring").await.unwrap();
+    assert_eq!((report.total, report.pending, report.rejected), (5, 3, 2));
+    assert!(matches!(
+        campaigns.report("autumn").await,
+        Err(CampaignError::NotFound { .. })
+    ));
+}
+
+fn phone(index: usize) -> String {
+    format!("+33142{:06}", 770_000 + index)
+}
+
+async fn two_workers_split_a_campaign_and_message_nobody_twice(fixture: Arc<Fixture>) {
+    const COUNT: usize = 60;
+    let postgres = fixture.migrated().await;
+    let campaigns = Campaigns::new(postgres.clone());
+    campaigns
+        .create(NewCampaign::new(
+            "split",
+            seed::ORDER_SHIPPED_TEMPLATE_ID,
+            (0..COUNT).map(recipient),
+        ))
+        .await
+        .unwrap();
+    let server = mock().await;
+    let (a, b) = (client(&server), client(&server));
+    let (first, second) = tokio::join!(
+        a.run_campaign(&campaigns, "split").concurrency(3).send(),
+        b.run_campaign(&campaigns, "split").concurrency(3).send(),
+    );
+    let all_sent = |report: CampaignReport| {
+        report.total == COUNT as u64 && report.sent == COUNT as u64 && report.is_done()
+    };
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert!(all_sent(first), "{first:?}");
+    assert_eq!(second, first);
+    let per_phone: Vec<_> = (0..COUNT)
+        .map(|i| {
+            server
+                .outbound_messages(server.token(), &phone(i))
+                .unwrap()
+                .len()
+        })
+        .collect();
+    assert!(per_phone.iter().all(|&n| n == 1), "{per_phone:?}");
+    // Both took part: the rows name two workers.
+    let workers = postgres
+        .connect()
+        .await
+        .unwrap()
+        .query_one(
+            "SELECT count(DISTINCT worker) FROM qyvo_campaign_recipients",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(workers, 2);
+    // Running it again sends nothing.
+    assert_eq!(
+        a.run_campaign(&campaigns, "split").send().await.unwrap(),
+        first
+    );
+    assert_eq!(server.count(Operation::SendTemplateMessage), COUNT);
+}
+
+async fn a_send_that_may_have_gone_out_is_never_sent_again(fixture: Arc<Fixture>) {
+    let campaigns = Campaigns::new(fixture.migrated().await);
+    let mut recipients: Vec<_> = (0..4).map(recipient).collect();
+    // Fails the check against the template: refused, nothing sent.
+    recipients.push(Recipient::new(
+        phone(4),
+        Variables::from_iter([("1", "Ada")]),
+    ));
+    campaigns
+        .create(NewCampaign::new(
+            "flaky",
+            seed::ORDER_SHIPPED_TEMPLATE_ID,
+            recipients,
+        ))
+        .await
+        .unwrap();
+    let server = mock().await;
+    // The first send is acted on, but its answer is lost: it may have gone out.
+    server.inject(
+        Injection::new(Fault::DropAfterAction)
+            .on(Operation::SendTemplateMessage)
+            .times(1),
+    );
+    let client = client(&server);
+    let report = client
+        .run_campaign(&campaigns, "flaky")
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.sent, report.unknown, report.rejected),
+        (3, 1, 1),
+        "{report:?}"
+    );
+    assert!(report.is_done());
+    // Resuming sends nothing: the unknown one is never sent again.
+    let again = client
+        .run_campaign(&campaigns, "flaky")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again, report);
+    assert_eq!(server.count(Operation::SendTemplateMessage), 4);
+    let received: Vec<_> = (0..5)
+        .map(|i| {
+            server
+                .outbound_messages(server.token(), &phone(i))
+                .unwrap()
+                .len()
+        })
+        .collect();
+    assert_eq!(
+        received,
+        [1, 1, 1, 1, 0],
+        "the lost answer's message went out, once"
+    );
+}
+
+async fn an_error_every_send_would_hit_stops_the_run(fixture: Arc<Fixture>) {
+    let campaigns = Campaigns::new(fixture.migrated().await);
+    campaigns
+        .create(NewCampaign::new(
+            "pending-template",
+            seed::SPRING_SALE_TEMPLATE_ID,
+            (0..5).map(recipient),
+        ))
+        .await
+        .unwrap();
+    let server = mock().await;
+    let error = client(&server)
+        .run_campaign(&campaigns, "pending-template")
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CampaignError::Stopped { .. }), "{error:?}");
+    let report = campaigns.report("pending-template").await.unwrap();
+    assert_eq!((report.rejected, report.pending), (1, 4), "{report:?}");
+    assert!(!report.is_done());
 }
