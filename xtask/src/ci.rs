@@ -1,11 +1,12 @@
 //! `cargo xtask test`: the project's one test command.
 //!
-//! Runs [`setup`](crate::setup::setup), then every step of [`STEPS`] in order, stopping at the
-//! first failure and naming it.
+//! Runs [`setup`](crate::setup::setup) and [`servers::install`], then every step of [`STEPS`]
+//! in order, stopping at the first failure and naming it.
 
 use std::path::Path;
 
 use crate::run::{Invocation, RunError, Runner};
+use crate::servers::{self, Host};
 use crate::setup::{self, SetupError};
 
 /// One step: a name, the program, its arguments, extra environment.
@@ -51,7 +52,13 @@ pub enum TestError {
 /// # Ok::<(), xtask::ci::TestError>(())
 /// ```
 pub fn test(root: &Path, runner: &mut dyn Runner) -> Result<(), TestError> {
+    test_on(root, runner, &Host::probe())
+}
+
+/// [`test()`] on a host whose servers are known (the tests say which).
+pub fn test_on(root: &Path, runner: &mut dyn Runner, host: &Host) -> Result<(), TestError> {
     setup::setup(root, runner)?;
+    servers::install(root, runner, host)?;
     for &(step, program, args, env) in STEPS {
         let invocation = env.iter().fold(
             Invocation::new(program, args.iter().copied(), root),
@@ -67,6 +74,12 @@ pub fn test(root: &Path, runner: &mut dyn Runner) -> Result<(), TestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A machine with the servers installed: nothing to do for them.
+    const READY: Host = Host {
+        installed: true,
+        root: true,
+    };
 
     struct Recorder {
         ran: Vec<String>,
@@ -94,7 +107,7 @@ mod tests {
             ran: Vec::new(),
             fail_on: "never",
         };
-        test(root.path(), &mut recorder).unwrap();
+        test_on(root.path(), &mut recorder, &READY).unwrap();
         assert_eq!(
             recorder.ran,
             [
@@ -113,7 +126,7 @@ mod tests {
             ran: Vec::new(),
             fail_on: "clippy",
         };
-        let err = test(root.path(), &mut recorder).unwrap_err();
+        let err = test_on(root.path(), &mut recorder, &READY).unwrap_err();
         assert_eq!(err.to_string(), "step `clippy` failed");
         assert_eq!(recorder.ran.len(), 2);
     }

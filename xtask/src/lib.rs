@@ -6,7 +6,7 @@
 //!   `openapi.yaml` and print what changed for SDK users ([`report`]);
 //! - `spec check`: prove `openapi.yaml` is exactly what the snapshot and the corrections produce;
 //! - `spec diff <old> <new>`: the SDK-user report between any two 3.0 documents;
-//! - `setup`: install the test tools under `tools/`;
+//! - `setup`: install the test tools under `tools/`, and Redis and PostgreSQL ([`servers`]);
 //! - `test`: the project's one test command.
 //!
 //! The pipeline itself lives in [`spec`]; every job takes the repository root as a parameter so
@@ -20,5 +20,6 @@ pub mod location;
 pub mod overlay;
 pub mod report;
 pub mod run;
+pub mod servers;
 pub mod setup;
 pub mod spec;

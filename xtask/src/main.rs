@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xtask::fetch::Source;
-use xtask::{ci, run, setup, spec};
+use xtask::{ci, run, servers, setup, spec};
 
 const USAGE: &str = "usage:
   cargo xtask spec refresh [--from <url-or-file>]   fetch, convert, correct, write openapi.yaml
   cargo xtask spec check                            openapi.yaml matches spec/ (offline)
   cargo xtask spec diff <old> <new>                 what changed for SDK users
-  cargo xtask setup                                 install the test tools under tools/
+  cargo xtask setup                                 install the test tools under tools/, Redis, PostgreSQL
   cargo xtask test                                  setup, fmt, clippy, test, doc";
 
 fn main() -> ExitCode {
@@ -77,8 +77,9 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
         }
         ["setup"] => {
             let done = setup::setup(root, &mut run::System)?;
+            let servers = servers::install(root, &mut run::System, &servers::Host::probe())?;
             emit(&format!(
-                "tools: node {:?}, python {:?}\n",
+                "tools: node {:?}, python {:?}; servers {servers:?}\n",
                 done.node, done.python
             ));
             Ok(())
