@@ -15,6 +15,8 @@
     reason = "a test: a failed unwrap is a failed assertion"
 )]
 
+#[path = "../examples/workers/app.rs"]
+mod app;
 #[path = "support/servers.rs"]
 mod servers;
 
@@ -31,7 +33,6 @@ use libtest_mimic::{Failed, Trial};
 use qyvo::{
     bulk::Recipient,
     campaign::{CampaignReport, Campaigns, NewCampaign},
-    poll::{PgCheckpointStore, PollEvent},
     postgres::Postgres,
     prelude::*,
     ratelimit::RedisRateLimiter,
@@ -165,44 +166,25 @@ async fn quota_worker() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Polls new messages with a checkpoint shared through PostgreSQL, printing every event.
+/// The example's inbox replica: prints every event, its checkpoint shared through PostgreSQL.
 async fn poller_worker() -> ExitCode {
     let postgres = Postgres::new(&var("QYVO_W_POSTGRES")).unwrap();
-    let store = PgCheckpointStore::new(postgres, "inbox").lease_ttl(LEASE_TTL);
     let client = client_builder().build().unwrap();
-    let mut inbox = client
-        .poll_messages()
-        .interval(POLL_INTERVAL)
-        .jitter(0.0)
-        .store(store)
-        .send();
-    while let Some(event) = inbox.next().await {
-        match event {
-            Ok(PollEvent::Item(message)) => println!("item {}", message.id),
-            Ok(PollEvent::LeaseAcquired { fencing_token }) => println!("lease {fencing_token}"),
-            Ok(PollEvent::LeaseLost) => println!("lost"),
-            Ok(PollEvent::Gap { .. }) => println!("gap"),
-            Ok(_) => {}
-            Err(error) if error.is_fatal() => {
-                println!("fatal {error}");
-                return ExitCode::FAILURE;
-            }
-            Err(error) => println!("error {error}"),
+    match app::poll_inbox(&client, postgres, POLL_INTERVAL, LEASE_TTL).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            println!("fatal {error}");
+            ExitCode::FAILURE
         }
     }
-    ExitCode::SUCCESS
 }
 
-/// Runs the campaign `QYVO_W_CAMPAIGN` with four lanes until nothing is left to claim.
+/// The example's campaign worker: runs the campaign `QYVO_W_CAMPAIGN` with four lanes until
+/// nothing is left to claim.
 async fn campaign_worker() -> ExitCode {
-    let campaigns = Campaigns::new(Postgres::new(&var("QYVO_W_POSTGRES")).unwrap());
+    let postgres = Postgres::new(&var("QYVO_W_POSTGRES")).unwrap();
     let client = client_builder().build().unwrap();
-    match client
-        .run_campaign(&campaigns, var("QYVO_W_CAMPAIGN"))
-        .concurrency(4)
-        .send()
-        .await
-    {
+    match app::send_campaign(&client, postgres, &var("QYVO_W_CAMPAIGN")).await {
         Ok(report) => println!("done {report:?}"),
         Err(error) => println!("error {error} transient={}", error.is_transient()),
     }
