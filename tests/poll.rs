@@ -543,6 +543,26 @@ impl CheckpointStore for LeasedStore {
     }
 }
 
+/// The lease's TTL in the lease tests.
+const TTL: Duration = Duration::from_secs(90);
+
+/// Two replicas of one inbox poller over a leased store; the first holds the lease and has
+/// made its first poll.
+async fn two_replicas(
+    server: &MockServer,
+) -> (
+    PollStream<qyvo::types::InboundMessage>,
+    PollStream<qyvo::types::InboundMessage>,
+) {
+    let client = client(server);
+    let [a, b] = LeasedStore::replicas(TTL);
+    let mut first = client.poll_messages().jitter(0.0).store(a).send();
+    let second = client.poll_messages().jitter(0.0).store(b).send();
+    assert_eq!(acquired(&mut first, INTERVAL).await, 1);
+    prime(&mut first).await;
+    (first, second)
+}
+
 async fn acquired<T: std::fmt::Debug>(stream: &mut PollStream<T>, within: Duration) -> u64 {
     match next_within(stream, within).await {
         Some(Ok(PollEvent::LeaseAcquired { fencing_token })) => fencing_token,
@@ -553,13 +573,7 @@ async fn acquired<T: std::fmt::Debug>(stream: &mut PollStream<T>, within: Durati
 #[tokio::test(start_paused = true)]
 async fn one_replica_polls_and_another_takes_over_from_its_checkpoint() {
     let server = server().await;
-    let client = client(&server);
-    let ttl = 3 * INTERVAL;
-    let [a, b] = LeasedStore::replicas(ttl);
-    let mut first = client.poll_messages().jitter(0.0).store(a).send();
-    let mut second = client.poll_messages().jitter(0.0).store(b).send();
-    assert_eq!(acquired(&mut first, INTERVAL).await, 1);
-    prime(&mut first).await;
+    let (mut first, mut second) = two_replicas(&server).await;
     // The second replica stands by while the first is alive: it polls nothing.
     tokio::join!(
         assert_quiet(&mut first, 5 * INTERVAL),
@@ -575,8 +589,8 @@ async fn one_replica_polls_and_another_takes_over_from_its_checkpoint() {
     // over, from the checkpoint the first saved, and delivers only what came since.
     let unhandled = replies(&server, &["four", "five"]);
     let died = tokio::time::Instant::now();
-    assert_eq!(acquired(&mut second, ttl + 2 * INTERVAL).await, 2);
-    assert!(died.elapsed() <= ttl + INTERVAL, "{:?}", died.elapsed());
+    assert_eq!(acquired(&mut second, TTL + 2 * INTERVAL).await, 2);
+    assert!(died.elapsed() <= TTL + INTERVAL, "{:?}", died.elapsed());
     assert_eq!(server.count(Operation::NewMessageReceived), polls);
     assert_eq!(take_ids(&mut second, 2).await, unhandled);
     assert_quiet(&mut second, 3 * INTERVAL).await;
@@ -585,18 +599,12 @@ async fn one_replica_polls_and_another_takes_over_from_its_checkpoint() {
 #[tokio::test(start_paused = true)]
 async fn a_replica_that_lost_its_lease_saves_nothing_and_stands_by() {
     let server = server().await;
-    let client = client(&server);
-    let ttl = 3 * INTERVAL;
-    let [a, b] = LeasedStore::replicas(ttl);
-    let mut first = client.poll_messages().jitter(0.0).store(a).send();
-    let mut second = client.poll_messages().jitter(0.0).store(b).send();
-    assert_eq!(acquired(&mut first, INTERVAL).await, 1);
-    prime(&mut first).await;
+    let (mut first, mut second) = two_replicas(&server).await;
     let slow = replies(&server, &["slow"]);
     assert_eq!(take_ids(&mut first, 1).await, slow);
     // The first replica's consumer stalls past the lease's TTL: the second takes over and,
     // since the first never saved past "slow", delivers it again (at least once).
-    assert_eq!(acquired(&mut second, ttl + 2 * INTERVAL).await, 2);
+    assert_eq!(acquired(&mut second, TTL + 2 * INTERVAL).await, 2);
     assert_eq!(take_ids(&mut second, 1).await, slow);
     // Back, the first replica's save is refused: it stands by and says so.
     assert!(matches!(
@@ -615,7 +623,7 @@ async fn a_replica_that_lost_its_lease_saves_nothing_and_stands_by() {
 async fn an_unavailable_store_pauses_the_poller_without_ending_it() {
     let server = server().await;
     let client = client(&server);
-    let [a] = LeasedStore::replicas(3 * INTERVAL);
+    let [a] = LeasedStore::replicas(TTL);
     let shared = a.clone();
     let mut poller = client.poll_messages().jitter(0.0).store(a).send();
     assert_eq!(acquired(&mut poller, INTERVAL).await, 1);

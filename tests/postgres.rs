@@ -13,6 +13,8 @@
     reason = "a test: a failed unwrap is a failed assertion"
 )]
 
+#[path = "support/recipients.rs"]
+mod recipients;
 #[path = "support/servers.rs"]
 mod servers;
 
@@ -36,6 +38,7 @@ use qyvo::{
     template::Variables,
 };
 use qyvo_mock::{Fault, Injection, MockServer, Operation, seed};
+use recipients::order_shipped;
 
 /// The server of this binary, started by the first test that needs it.
 struct Fixture {
@@ -159,14 +162,7 @@ async fn one_replica_holds_the_lease_and_fencing_refuses_the_others(fixture: Arc
 }
 
 fn recipient(index: usize) -> Recipient {
-    Recipient::new(
-        phone(index),
-        Variables::from_iter([
-            ("1", "Ada"),
-            ("2", "ORD-1042"),
-            ("3", "https://t.example/1"),
-        ]),
-    )
+    order_shipped(phone(index))
 }
 
 async fn mock() -> MockServer {
@@ -224,6 +220,18 @@ async fn a_campaign_is_created_once_with_its_refusals(fixture: Arc<Fixture>) {
     ));
 }
 
+/// How many messages each of the first `count` recipients received, on the server.
+fn received(server: &MockServer, count: usize) -> Vec<usize> {
+    (0..count)
+        .map(|i| {
+            server
+                .outbound_messages(server.token(), &phone(i))
+                .unwrap()
+                .len()
+        })
+        .collect()
+}
+
 fn phone(index: usize) -> String {
     format!("+33142{:06}", 770_000 + index)
 }
@@ -252,14 +260,7 @@ async fn two_workers_split_a_campaign_and_message_nobody_twice(fixture: Arc<Fixt
     let (first, second) = (first.unwrap(), second.unwrap());
     assert!(all_sent(first), "{first:?}");
     assert_eq!(second, first);
-    let per_phone: Vec<_> = (0..COUNT)
-        .map(|i| {
-            server
-                .outbound_messages(server.token(), &phone(i))
-                .unwrap()
-                .len()
-        })
-        .collect();
+    let per_phone = received(&server, COUNT);
     assert!(per_phone.iter().all(|&n| n == 1), "{per_phone:?}");
     // Both took part: the rows name two workers.
     let workers = postgres
@@ -326,16 +327,8 @@ async fn a_send_that_may_have_gone_out_is_never_sent_again(fixture: Arc<Fixture>
         .unwrap();
     assert_eq!(again, report);
     assert_eq!(server.count(Operation::SendTemplateMessage), 4);
-    let received: Vec<_> = (0..5)
-        .map(|i| {
-            server
-                .outbound_messages(server.token(), &phone(i))
-                .unwrap()
-                .len()
-        })
-        .collect();
     assert_eq!(
-        received,
+        received(&server, 5),
         [1, 1, 1, 1, 0],
         "the lost answer's message went out, once"
     );

@@ -11,16 +11,15 @@
     reason = "a test: a failed unwrap is a failed assertion"
 )]
 
+#[path = "support/logs.rs"]
+mod logs;
 #[path = "support/servers.rs"]
 mod servers;
 
-use std::{
-    io,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use futures_util::future::join_all;
+use logs::Captured;
 use qyvo::{ClientBuilder, ratelimit::RedisRateLimiter};
 use qyvo_mock::{MockServer, Operation};
 use servers::Redis;
@@ -142,27 +141,6 @@ async fn a_retry_after_pauses_every_client() {
     b.unwrap();
     assert_eq!(statuses(&server, 429), 1, "only the first client's request");
     assert!(start.elapsed() >= Duration::from_millis(900));
-}
-
-/// Everything the subscriber wrote.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {

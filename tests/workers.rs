@@ -17,6 +17,8 @@
 
 #[path = "../examples/workers/app.rs"]
 mod app;
+#[path = "support/recipients.rs"]
+mod recipients;
 #[path = "support/servers.rs"]
 mod servers;
 
@@ -31,15 +33,14 @@ use std::{
 use futures_util::{StreamExt as _, stream};
 use libtest_mimic::{Failed, Trial};
 use qyvo::{
-    bulk::Recipient,
     campaign::{CampaignReport, Campaigns, NewCampaign},
     postgres::Postgres,
     prelude::*,
     ratelimit::RedisRateLimiter,
-    template::Variables,
 };
 use qyvo_mock::{MockServer, Operation, seed};
 use rand::{Rng as _, SeedableRng as _, rngs::StdRng};
+use recipients::order_shipped;
 use tokio::runtime::Runtime;
 
 /// The role this process plays when it is a worker.
@@ -616,16 +617,7 @@ fn phone(index: usize) -> String {
 }
 
 fn create_campaign(runtime: &Runtime, postgres: Postgres, id: &str, count: usize) {
-    let recipients = (0..count).map(|i| {
-        Recipient::new(
-            phone(i),
-            Variables::from_iter([
-                ("1", "Ada"),
-                ("2", "ORD-1042"),
-                ("3", "https://t.example/1"),
-            ]),
-        )
-    });
+    let recipients = (0..count).map(|i| order_shipped(phone(i)));
     let created = runtime.block_on(Campaigns::new(postgres).create(NewCampaign::new(
         id,
         seed::ORDER_SHIPPED_TEMPLATE_ID,

@@ -177,6 +177,16 @@ impl Drop for Redis {
     }
 }
 
+/// Runs `command` to its end; panics with its stderr when it fails.
+fn succeeds(command: &mut Command) {
+    let output = command.output().expect("the command starts");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The newest PostgreSQL's `bin` directory of Debian's layout.
 fn postgres_bin() -> PathBuf {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
@@ -243,17 +253,12 @@ impl Postgres {
             user,
             dir,
         };
-        let initdb = postgres
-            .command("initdb")
-            .arg("-D")
-            .arg(postgres.data())
-            .args(["-U", "qyvo", "--auth=trust", "-E", "UTF8", "--no-sync"])
-            .output()
-            .expect("initdb runs");
-        assert!(
-            initdb.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&initdb.stderr)
+        succeeds(
+            postgres
+                .command("initdb")
+                .arg("-D")
+                .arg(postgres.data())
+                .args(["-U", "qyvo", "--auth=trust", "-E", "UTF8", "--no-sync"]),
         );
         postgres.restart();
         postgres
@@ -287,22 +292,11 @@ impl Postgres {
 
     /// Creates an empty database.
     pub fn create_database(&self, name: &str) {
-        let created = Command::new(self.bin.join("createdb"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "qyvo",
-            ])
-            .arg(name)
-            .output()
-            .expect("createdb runs");
-        assert!(
-            created.status.success(),
-            "createdb failed: {}",
-            String::from_utf8_lossy(&created.stderr)
+        let port = self.port.to_string();
+        succeeds(
+            Command::new(self.bin.join("createdb"))
+                .args(["-h", "127.0.0.1", "-p", &port, "-U", "qyvo"])
+                .arg(name),
         );
     }
 
