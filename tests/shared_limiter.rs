@@ -116,6 +116,30 @@ async fn in_process_limiters_alone_overrun_the_quota() {
 }
 
 #[tokio::test]
+async fn requests_that_bypass_redis_take_slots_from_the_quota_headers() {
+    let redis = Redis::start();
+    let server = mock().await;
+    // A process without the shared limiter used three of the window's five requests.
+    let outsider = ClientBuilder::new(server.token())
+        .base_url(server.base_url())
+        .without_rate_limiter()
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        outsider.me().send().await.unwrap();
+    }
+    // The first answer tells the shared limiter: one more now, then a window's wait.
+    let client = client(&server, limiter(&redis));
+    let start = Instant::now();
+    client.me().send().await.unwrap();
+    client.me().send().await.unwrap();
+    assert!(start.elapsed() < WINDOW / 2, "{:?}", start.elapsed());
+    client.me().send().await.unwrap();
+    assert!(start.elapsed() >= WINDOW * 9 / 10, "{:?}", start.elapsed());
+    assert_eq!(statuses(&server, 429), 0);
+}
+
+#[tokio::test]
 async fn a_retry_after_pauses_every_client() {
     let redis = Redis::start();
     let server = mock().await;

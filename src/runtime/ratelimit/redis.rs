@@ -29,8 +29,9 @@ macro_rules! lua_now {
 ///
 /// KEYS: the slots (a sorted set: request id → when its slot frees, in ms), the state (a hash:
 /// the server's `limit`, `paused_until`). ARGV: the configured limit, the window in ms, the
-/// request's id, the longest pause the caller waits out. Answers `{0, 0}` (admitted), `{1, ms}`
-/// (ask again in `ms`) or `{2, ms}` (refused: this much of a pause is left).
+/// request's id, the longest pause the caller waits out. Answers `{0, now}` (admitted, at
+/// `now` on Redis's clock), `{1, ms}` (ask again in `ms`) or `{2, ms}` (refused: this much of
+/// a pause is left). Freed slots stay a window longer, for [`RELEASE`] to count.
 static ADMIT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         lua_now!(),
@@ -40,24 +41,26 @@ if paused > now then
   return {1, paused - now}
 end
 local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local limit = tonumber(redis.call('HGET', KEYS[2], 'limit') or ARGV[1])
-if redis.call('ZCARD', KEYS[1]) < limit then
+if redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf') < limit then
   redis.call('ZADD', KEYS[1], now + window, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], 2 * window)
-  return {0, 0}
+  return {0, now}
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {1, math.max(1, tonumber(oldest[2]) - now)}"
+local next = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+return {1, math.max(1, tonumber(next[2]) - now)}"
     ))
 });
 
 /// The end of one request: its slot frees a window from now; the quota its answer announced
 /// (when ARGV[3] is not empty) sets the limit and takes a slot for every request the server
-/// counted that the set does not hold.
+/// counted that the set did not hold. The server counted them at some moment after this
+/// request's admission, so every slot still held then counts as one of them, freed since or
+/// not: only requests of processes that bypass Redis take new slots.
 ///
 /// ARGV: the request's id, the window in ms, the server's limit and remaining ('' when the
-/// answer had none), the most slots a quota can take.
+/// answer had none), the most slots a quota can take, when the request was admitted.
 static RELEASE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         lua_now!(),
@@ -65,9 +68,9 @@ static RELEASE: LazyLock<Script> = LazyLock::new(|| {
 redis.call('ZADD', KEYS[1], now + window, ARGV[1])
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[2], 'limit', math.max(tonumber(ARGV[3]), 1))
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  local held = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[6], '+inf')
   local counted = math.min(tonumber(ARGV[3]) - tonumber(ARGV[4]), tonumber(ARGV[5]))
-  for i = redis.call('ZCARD', KEYS[1]) + 1, counted do
+  for i = held + 1, counted do
     redis.call('ZADD', KEYS[1], now + window, ARGV[1] .. ':' .. i)
   end
 end
@@ -201,10 +204,11 @@ impl fmt::Display for Failure {
     }
 }
 
-/// A slot taken in Redis (by its id), or from the fallback while Redis was unreachable.
+/// A slot taken in Redis (by its id, admitted at a time on Redis's clock, in ms), or from the
+/// fallback while Redis was unreachable.
 #[derive(Debug)]
 pub(crate) enum Ticket {
-    Redis(String),
+    Redis { id: String, admitted_at: u64 },
     Fallback(Permit),
 }
 
@@ -363,7 +367,7 @@ impl Shared {
                 })
                 .await;
             match answer {
-                Ok((0, _)) => return Ok(Ticket::Redis(id)),
+                Ok((0, admitted_at)) => return Ok(Ticket::Redis { id, admitted_at }),
                 Ok((2, pause)) => return Err(Duration::from_millis(pause)),
                 Ok((_, wait)) => {
                     tokio::time::sleep(Duration::from_millis(wait.max(1))).await;
@@ -376,9 +380,9 @@ impl Shared {
 
     /// The request of `ticket` ended, with the quota its answer announced, if any.
     pub(crate) async fn release(&self, ticket: Ticket, quota: Option<RateLimitStatus>) {
-        let id = match ticket {
+        let (id, admitted_at) = match ticket {
             Ticket::Fallback(permit) => return self.fallback.release(permit, quota),
-            Ticket::Redis(id) => id,
+            Ticket::Redis { id, admitted_at } => (id, admitted_at),
         };
         if let Some(quota) = quota {
             self.fallback.observe(quota);
@@ -398,7 +402,8 @@ impl Shared {
                     .arg(self.window_ms)
                     .arg(limit)
                     .arg(remaining)
-                    .arg(MAX_COUNTED);
+                    .arg(MAX_COUNTED)
+                    .arg(admitted_at);
             })
             .await;
     }
