@@ -99,7 +99,8 @@ return 1"
 /// set of the window's requests. The keys are `qyvo:ratelimit:{<sha-256 of token and base
 /// URL>}:slots` and `…:state`: never the token itself, and one hash slot, so the scripts also
 /// run on Redis Cluster. Answers re-synchronise it from `X-RateLimit-*` as they do in process,
-/// and a 429's `Retry-After` pauses every process.
+/// and a 429's `Retry-After` pauses every process. Each request costs two round trips to Redis
+/// (admission, then release with the answer's quota), and one more after a 429.
 ///
 /// **When Redis is slow or down** (a step takes longer than [`timeout`](Self::timeout), or
 /// fails), the process does not wait for it and does not stop sending: it logs a `WARN`
