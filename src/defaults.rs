@@ -60,6 +60,18 @@ pub const RATE_LIMIT: u32 = 120;
 /// …per rolling 60 seconds.
 pub const RATE_WINDOW: Duration = Duration::from_secs(60);
 
+/// How long the Redis rate limiter waits for Redis at each step before it counts Redis as
+/// unreachable and uses its in-process fallback: 250 milliseconds.
+pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The share of the quota one process's fallback allows while Redis is unreachable: a quarter,
+/// so that four processes falling back together stay within the quota.
+pub const REDIS_FALLBACK_SHARE: f64 = 0.25;
+
+/// How long the Redis rate limiter keeps to its fallback after Redis failed, before it tries
+/// Redis again: 5 seconds.
+pub const REDIS_RETRY_INTERVAL: Duration = Duration::from_secs(5);
+
 /// How long [`send_template`](crate::prelude::QyvoClientExt::send_template) caches a
 /// template's placeholders: 5 minutes.
 pub const TEMPLATE_CACHE_TTL: Duration = Duration::from_secs(300);
@@ -72,6 +84,15 @@ pub const POLL_JITTER: f64 = 0.1;
 
 /// The longest wait of a poller after failed polls: 5 minutes.
 pub const POLL_MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// How long a campaign's recipient that certainly was not sent (a 429 beyond the retry
+/// policy, a failed template lookup) waits before a worker tries it again: 1 minute, or the
+/// server's `Retry-After` when longer.
+pub const CAMPAIGN_RETRY_DELAY: Duration = Duration::from_secs(60);
+
+/// How long a poller replica's lease on a shared checkpoint store lasts after it was taken or
+/// renewed: 90 seconds, three poll intervals.
+pub const POLL_LEASE_TTL: Duration = Duration::from_secs(90);
 
 /// How many sends of a bulk send run at once: 4.
 pub const BULK_CONCURRENCY: usize = 4;

@@ -6,6 +6,8 @@
 //! here are checked against every operationId by a test, so a new operation can never silently
 //! shadow one of them.
 
+#[cfg(feature = "postgres")]
+use crate::campaign::{Campaigns, RunCampaign};
 use crate::{
     Client,
     bulk::{Recipient, SendTemplateBulk},
@@ -22,7 +24,8 @@ mod sealed {
     impl Sealed for crate::Client {}
 }
 
-/// SDK conveniences on [`Client`]: checked sends, bulk sends, trigger pollers and quota.
+/// SDK conveniences on [`Client`]: checked sends, bulk sends, trigger pollers, quota, and
+/// campaigns shared by workers.
 ///
 /// Sealed: only [`Client`] implements it. Every method that takes a phone number takes
 /// anything convertible into a [`PhoneNumber`] (`&str`, `String`, `PhoneNumber`); a number
@@ -225,6 +228,27 @@ pub trait QyvoClientExt: sealed::Sealed {
     /// # }
     /// ```
     fn poll_sequence_sessions(&self) -> Poll<types::SequenceSession>;
+
+    /// Starts this worker's run of a campaign stored in PostgreSQL, which any number of
+    /// workers send together, none messaging a person twice; see [`crate::campaign`] (the
+    /// `postgres` feature).
+    ///
+    /// ```no_run
+    /// use qyvo::{campaign::Campaigns, postgres::Postgres, prelude::*};
+    ///
+    /// # async fn run(client: qyvo::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let campaigns = Campaigns::new(Postgres::new("host=db.internal user=shop dbname=shop")?);
+    /// let report = client.run_campaign(&campaigns, "spring-sale").send().await?;
+    /// println!("{} sent, {} left", report.sent, report.pending);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "postgres")]
+    fn run_campaign<'a>(
+        &'a self,
+        campaigns: &'a Campaigns,
+        id: impl Into<String>,
+    ) -> RunCampaign<'a>;
 }
 
 impl QyvoClientExt for Client {
@@ -287,6 +311,15 @@ impl QyvoClientExt for Client {
     fn poll_sequence_sessions(&self) -> Poll<types::SequenceSession> {
         Poll::new(self)
     }
+
+    #[cfg(feature = "postgres")]
+    fn run_campaign<'a>(
+        &'a self,
+        campaigns: &'a Campaigns,
+        id: impl Into<String>,
+    ) -> RunCampaign<'a> {
+        RunCampaign::new(self, campaigns, id.into())
+    }
 }
 
 fn to_phone<P>(phone: P) -> Result<PhoneNumber, PhoneError>
@@ -306,6 +339,7 @@ mod tests {
         "poll_messages",
         "poll_sequence_sessions",
         "rate_limit",
+        "run_campaign",
         "send_template",
         "send_template_bulk",
         "send_text",

@@ -13,14 +13,20 @@ pub mod types;
 pub mod contact;
 pub mod phone;
 pub mod template;
-// Runtime: configuration, the request path, retries, rate limiting, tracing, errors.
+// Runtime: configuration, the request path, retries, rate limiting, tracing, errors; the
+// PostgreSQL connection and schema that shared state stands on.
 pub mod error;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod runtime;
 // The generated client, standing on the runtime.
 mod generated;
 // Conveniences on the client: checked requests, pollers and webhooks; bulk sends on the
-// checked ones; the extension trait that starts them all.
+// checked ones; campaigns shared by workers on bulk sends; the extension trait that starts
+// them all.
 pub mod bulk;
+#[cfg(feature = "postgres")]
+pub mod campaign;
 pub mod checked;
 pub mod ext;
 pub mod poll;

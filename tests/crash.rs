@@ -5,6 +5,9 @@
 //! against a local Qyvo server that lives in the parent and so survives every kill. It has its
 //! own `main` (no libtest harness) because the child must run the send and nothing else.
 
+#[path = "support/recipients.rs"]
+mod recipients;
+
 use std::{
     io::Write as _,
     path::{Path, PathBuf},
@@ -15,10 +18,10 @@ use std::{
 use qyvo::{
     bulk::{FileJournal, JournalStatus, Outcome, Recipient},
     prelude::*,
-    template::Variables,
 };
 use qyvo_mock::{MockServer, seed};
 use rand::{Rng as _, SeedableRng as _, rngs::StdRng};
+use recipients::order_shipped;
 
 const CHILD: &str = "QYVO_CRASH_CHILD";
 const RECIPIENTS: usize = 300;
@@ -30,18 +33,7 @@ fn phone(index: usize) -> String {
 }
 
 fn recipients() -> Vec<Recipient> {
-    (0..RECIPIENTS)
-        .map(|i| {
-            Recipient::new(
-                phone(i),
-                Variables::from_iter([
-                    ("1", "Ada"),
-                    ("2", "ORD-1042"),
-                    ("3", "https://t.example/1"),
-                ]),
-            )
-        })
-        .collect()
+    (0..RECIPIENTS).map(|i| order_shipped(phone(i))).collect()
 }
 
 /// The child: one run of the bulk send, resuming from the journal; prints what it ended with.

@@ -25,18 +25,21 @@ const LAYERS: &[(&str, u8)] = &[
     ("template", 1),
     // The error every call ends in.
     ("error", 2),
-    // Configuration and the request path.
+    // Configuration and the request path; the PostgreSQL connection and schema.
     ("runtime", 3),
+    ("postgres", 3),
     // The generated client, on the runtime.
     ("generated", 4),
     // Conveniences: checked requests, pollers and webhooks; bulk sends on the checked
-    // requests; the extension trait that starts them all; the crate root.
+    // requests; campaigns shared by workers on bulk sends; the extension trait that starts
+    // them all; the crate root.
     ("checked", 5),
     ("poll", 5),
     ("webhook", 5),
     ("bulk", 6),
-    ("ext", 7),
-    ("lib", 8),
+    ("campaign", 7),
+    ("ext", 8),
+    ("lib", 9),
 ];
 
 /// Where the root's re-exports lead (external ones lead nowhere inside the crate).
@@ -193,6 +196,8 @@ fn every_import_points_down_to_a_lower_layer() {
         ("runtime", "error"),
         ("checked", "generated"),
         ("ext", "bulk"),
+        ("campaign", "bulk"),
+        ("poll", "postgres"),
     ] {
         assert!(
             edges.contains_key(&(edge.0.to_owned(), edge.1.to_owned())),

@@ -5,8 +5,8 @@ use std::{collections::HashSet, path::PathBuf, time::Duration};
 use futures_util::StreamExt as _;
 use qyvo::{
     poll::{
-        CheckpointError, FileCheckpointStore, MemoryCheckpointStore, PAGE_SIZE, PollError,
-        PollEvent, PollStream, StartFrom, TriggerItem,
+        Checkpoint, CheckpointError, CheckpointStore, FileCheckpointStore, Lease,
+        MemoryCheckpointStore, PAGE_SIZE, PollError, PollEvent, PollStream, StartFrom, TriggerItem,
     },
     prelude::*,
     retry::RetryPolicy,
@@ -448,4 +448,197 @@ async fn items_are_unique_across_a_long_run_with_ties() {
     }
     assert_eq!(delivered, sent);
     assert_eq!(delivered.iter().collect::<HashSet<_>>().len(), sent.len());
+}
+
+/// A store that replicas share, in memory, with a lease of `ttl` on tokio's clock: the part of
+/// a shared store the poller relies on (`PgCheckpointStore` is tested on PostgreSQL in
+/// `tests/postgres.rs`).
+#[derive(Clone)]
+struct LeasedStore {
+    shared: std::sync::Arc<std::sync::Mutex<Leases>>,
+    /// This replica's name, and the fencing token of the lease it last took.
+    me: &'static str,
+    token: std::sync::Arc<std::sync::Mutex<Option<u64>>>,
+    ttl: Duration,
+}
+
+#[derive(Default)]
+struct Leases {
+    checkpoint: Option<Checkpoint>,
+    holder: Option<(&'static str, tokio::time::Instant)>,
+    fencing_token: u64,
+    unavailable: bool,
+}
+
+impl LeasedStore {
+    fn replicas<const N: usize>(ttl: Duration) -> [Self; N] {
+        let shared = std::sync::Arc::default();
+        ["a", "b", "c", "d"][..N]
+            .iter()
+            .map(|me| Self {
+                shared: std::sync::Arc::clone(&shared),
+                me,
+                token: std::sync::Arc::default(),
+                ttl,
+            })
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap_or_else(|_| unreachable!())
+    }
+
+    fn leases(&self) -> std::sync::MutexGuard<'_, Leases> {
+        self.shared.lock().expect("not poisoned")
+    }
+
+    fn down() -> CheckpointError {
+        CheckpointError::Unavailable {
+            source: "the store is down".into(),
+        }
+    }
+}
+
+impl CheckpointStore for LeasedStore {
+    async fn load(&self) -> Result<Option<Checkpoint>, CheckpointError> {
+        let leases = self.leases();
+        if leases.unavailable {
+            return Err(Self::down());
+        }
+        Ok(leases.checkpoint.clone())
+    }
+
+    async fn save(&self, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
+        let mut leases = self.leases();
+        if leases.unavailable {
+            return Err(Self::down());
+        }
+        let mine = leases.holder.is_some_and(|(holder, _)| holder == self.me)
+            && *self.token.lock().expect("not poisoned") == Some(leases.fencing_token);
+        if !mine {
+            return Err(CheckpointError::LeaseLost);
+        }
+        leases.checkpoint = Some(checkpoint.clone());
+        leases.holder = Some((self.me, tokio::time::Instant::now() + self.ttl));
+        Ok(())
+    }
+
+    async fn lease(&self) -> Result<Lease, CheckpointError> {
+        let mut leases = self.leases();
+        if leases.unavailable {
+            return Err(Self::down());
+        }
+        let now = tokio::time::Instant::now();
+        match leases.holder {
+            Some((holder, until)) if holder != self.me && until > now => Ok(Lease::HeldElsewhere),
+            holder => {
+                if holder.is_none_or(|(holder, _)| holder != self.me) {
+                    leases.fencing_token += 1;
+                }
+                leases.holder = Some((self.me, now + self.ttl));
+                *self.token.lock().expect("not poisoned") = Some(leases.fencing_token);
+                Ok(Lease::Held {
+                    fencing_token: leases.fencing_token,
+                })
+            }
+        }
+    }
+}
+
+/// The lease's TTL in the lease tests.
+const TTL: Duration = Duration::from_secs(90);
+
+/// Two replicas of one inbox poller over a leased store; the first holds the lease and has
+/// made its first poll.
+async fn two_replicas(
+    server: &MockServer,
+) -> (
+    PollStream<qyvo::types::InboundMessage>,
+    PollStream<qyvo::types::InboundMessage>,
+) {
+    let client = client(server);
+    let [a, b] = LeasedStore::replicas(TTL);
+    let mut first = client.poll_messages().jitter(0.0).store(a).send();
+    let second = client.poll_messages().jitter(0.0).store(b).send();
+    assert_eq!(acquired(&mut first, INTERVAL).await, 1);
+    prime(&mut first).await;
+    (first, second)
+}
+
+async fn acquired<T: std::fmt::Debug>(stream: &mut PollStream<T>, within: Duration) -> u64 {
+    match next_within(stream, within).await {
+        Some(Ok(PollEvent::LeaseAcquired { fencing_token })) => fencing_token,
+        other => panic!("expected the lease, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_replica_polls_and_another_takes_over_from_its_checkpoint() {
+    let server = server().await;
+    let (mut first, mut second) = two_replicas(&server).await;
+    // The second replica stands by while the first is alive: it polls nothing.
+    tokio::join!(
+        assert_quiet(&mut first, 5 * INTERVAL),
+        assert_quiet(&mut second, 5 * INTERVAL)
+    );
+    let handled = replies(&server, &["one", "two", "three"]);
+    assert_eq!(take_ids(&mut first, 3).await, handled);
+    assert_quiet(&mut first, Duration::from_secs(1)).await;
+    let polls = server.count(Operation::NewMessageReceived);
+    drop(first);
+
+    // The holder died: within its lease's TTL (and one standby interval) the second takes
+    // over, from the checkpoint the first saved, and delivers only what came since.
+    let unhandled = replies(&server, &["four", "five"]);
+    let died = tokio::time::Instant::now();
+    assert_eq!(acquired(&mut second, TTL + 2 * INTERVAL).await, 2);
+    assert!(died.elapsed() <= TTL + INTERVAL, "{:?}", died.elapsed());
+    assert_eq!(server.count(Operation::NewMessageReceived), polls);
+    assert_eq!(take_ids(&mut second, 2).await, unhandled);
+    assert_quiet(&mut second, 3 * INTERVAL).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replica_that_lost_its_lease_saves_nothing_and_stands_by() {
+    let server = server().await;
+    let (mut first, mut second) = two_replicas(&server).await;
+    let slow = replies(&server, &["slow"]);
+    assert_eq!(take_ids(&mut first, 1).await, slow);
+    // The first replica's consumer stalls past the lease's TTL: the second takes over and,
+    // since the first never saved past "slow", delivers it again (at least once).
+    assert_eq!(acquired(&mut second, TTL + 2 * INTERVAL).await, 2);
+    assert_eq!(take_ids(&mut second, 1).await, slow);
+    // Back, the first replica's save is refused: it stands by and says so.
+    assert!(matches!(
+        next_within(&mut first, Duration::from_secs(1)).await,
+        Some(Ok(PollEvent::LeaseLost))
+    ));
+    let later = replies(&server, &["later"]);
+    assert_eq!(take_ids(&mut second, 1).await, later);
+    tokio::join!(
+        assert_quiet(&mut first, 5 * INTERVAL),
+        assert_quiet(&mut second, 5 * INTERVAL)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unavailable_store_pauses_the_poller_without_ending_it() {
+    let server = server().await;
+    let client = client(&server);
+    let [a] = LeasedStore::replicas(TTL);
+    let shared = a.clone();
+    let mut poller = client.poll_messages().jitter(0.0).store(a).send();
+    assert_eq!(acquired(&mut poller, INTERVAL).await, 1);
+    prime(&mut poller).await;
+    shared.leases().unavailable = true;
+    let polls = server.count(Operation::NewMessageReceived);
+    let waiting = replies(&server, &["while the store is down"]);
+    for _ in 0..3 {
+        match next_within(&mut poller, 10 * INTERVAL).await {
+            Some(Err(error @ PollError::StoreUnavailable { .. })) => assert!(!error.is_fatal()),
+            other => panic!("expected the store to be unavailable, got {other:?}"),
+        }
+    }
+    // No replica can prove it holds the lease: nothing is polled.
+    assert_eq!(server.count(Operation::NewMessageReceived), polls);
+    shared.leases().unavailable = false;
+    assert_eq!(take_ids(&mut poller, 1).await, waiting);
 }

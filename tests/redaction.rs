@@ -7,13 +7,13 @@
     reason = "the story is the test: any unexpected failure should fail it loudly"
 )]
 
-use std::{
-    io,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+#[path = "support/logs.rs"]
+mod logs;
+
+use std::time::Duration;
 
 use futures_util::StreamExt as _;
+use logs::Captured;
 use qyvo::{
     ConfigError, Error,
     bulk::{Outcome, Recipient},
@@ -52,27 +52,6 @@ const PRIVATE_FREE: [&str; 9] = [
     "bulk",
     "poll",
 ];
-
-/// Everything the subscriber wrote, shared with the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn take(&self) -> String {
-        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
-    }
-}
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Runs the story, returning the `Debug` and `Display` text of everything it produced.
 async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {

@@ -58,11 +58,12 @@ use crate::{
     types,
 };
 
-/// One recipient of a bulk send: a phone number as typed and the template variables.
+/// One recipient of a bulk send (or of a campaign): a phone number as typed and the template
+/// variables.
 #[derive(Clone)]
 pub struct Recipient {
-    phone: String,
-    variables: Variables,
+    pub(crate) phone: String,
+    pub(crate) variables: Variables,
 }
 
 impl Recipient {
@@ -384,7 +385,7 @@ impl<'a> SendTemplateBulk<'a> {
 }
 
 /// The outcome of a send request, by what the server may have done.
-fn sent(result: Result<types::SentMessage, Error>) -> Outcome {
+pub(crate) fn sent(result: Result<types::SentMessage, Error>) -> Outcome {
     match result {
         Ok(sent) => Outcome::Sent(sent),
         Err(error) => match error.acted() {
@@ -396,7 +397,7 @@ fn sent(result: Result<types::SentMessage, Error>) -> Outcome {
 
 /// The outcome of a recipient that was not sent: refused before the send request (a local
 /// check, the template lookup) or by the server.
-fn unsent(error: Error) -> Outcome {
+pub(crate) fn unsent(error: Error) -> Outcome {
     match error {
         Error::InvalidPhone(e) => Outcome::InvalidPhone(e),
         Error::MissingVariables { missing, .. } => Outcome::MissingVariables { missing },
@@ -407,7 +408,7 @@ fn unsent(error: Error) -> Outcome {
 }
 
 /// Errors that every later send would hit too.
-fn stops_the_batch(outcome: &Outcome) -> bool {
+pub(crate) fn stops_the_batch(outcome: &Outcome) -> bool {
     matches!(
         outcome,
         Outcome::Rejected(

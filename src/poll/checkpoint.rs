@@ -183,6 +183,7 @@ mod tests {
             .map(|e| match e {
                 PollEvent::Item(c) => c.id.clone(),
                 PollEvent::Gap { .. } => "GAP".to_owned(),
+                PollEvent::LeaseAcquired { .. } | PollEvent::LeaseLost => "LEASE".to_owned(),
             })
             .collect()
     }

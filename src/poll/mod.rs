@@ -65,7 +65,19 @@
 //! poll. A consumer that crashes, or drops the stream, in between gets those items again from
 //! the next poller loaded from the same [`CheckpointStore`]: every item is delivered **at least
 //! once**, and exactly once when nothing crashes. Make handlers idempotent on the item's id
-//! where a repeat matters. A store must be used by one poller at a time.
+//! where a repeat matters. A memory or file store must be used by one poller at a time.
+//!
+//! # Several replicas: leases
+//!
+//! A store that replicas share (`PgCheckpointStore`, the `postgres` feature) hands a
+//! [`Lease`] to one replica at a time: that one polls and saves; the others stand by, poll
+//! nothing and ask for the lease every [`Poll::interval`]. When the holder stops renewing (it
+//! died, or its consumer kept it away longer than the lease's TTL) another takes over from the
+//! last saved checkpoint and yields [`PollEvent::LeaseAcquired`]. Each lease has a fencing
+//! token, and the store refuses the save of a replica whose lease was taken since: that
+//! replica yields [`PollEvent::LeaseLost`] and stands by. So across replicas each item is
+//! delivered by one replica, and at least once: the items a holder delivered after its last
+//! save, when it dies or loses the lease, are delivered again by the next.
 //!
 //! # Errors and cancellation
 //!
@@ -76,12 +88,16 @@
 //! (`interval × 2^failures`, at most [`Poll::max_backoff`], at least the server's
 //! `Retry-After`); no item is lost, since the checkpoint did not move. Any other error
 //! ([`Error::Unauthenticated`], a rejected filter, a failing checkpoint store) is yielded as a
-//! fatal [`PollError`] and ends the stream.
+//! fatal [`PollError`] and ends the stream, except a store that cannot be reached for now
+//! ([`CheckpointError::is_transient`]): the stream yields [`PollError::StoreUnavailable`],
+//! polls nothing, and tries the store again after the same backoff.
 //!
 //! The stream is a plain state machine polled by its consumer: no task is spawned, so dropping
 //! it stops polling at once. Waits use `tokio::time`, so tests can run it on a paused clock.
 
 mod checkpoint;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod store;
 mod stream;
 
@@ -90,7 +106,11 @@ use std::{fmt, future::Future, time::Duration};
 use chrono::{DateTime, Utc};
 
 pub use checkpoint::Checkpoint;
-pub use store::{CheckpointError, CheckpointStore, FileCheckpointStore, MemoryCheckpointStore};
+#[cfg(feature = "postgres")]
+pub use postgres::PgCheckpointStore;
+pub use store::{
+    CheckpointError, CheckpointStore, FileCheckpointStore, Lease, MemoryCheckpointStore,
+};
 pub use stream::{PollError, PollEvent, PollStream};
 
 use crate::{Client, Error, defaults, types};

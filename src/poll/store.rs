@@ -1,5 +1,5 @@
 //! Where a poller keeps its [`Checkpoint`]: the [`CheckpointStore`] trait, in memory and in a
-//! file.
+//! file; stores that replicas share also hand out a [`Lease`].
 
 use std::{
     fmt,
@@ -44,6 +44,28 @@ pub enum CheckpointError {
         /// The store's error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The store cannot be reached now (a database restarting, a broken connection); it may
+    /// work later ([`is_transient`](Self::is_transient)).
+    Unavailable {
+        /// The store's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A save by a replica whose lease another replica has taken since: refused, so that
+    /// only the current holder moves the checkpoint.
+    LeaseLost,
+}
+
+impl CheckpointError {
+    /// Whether the store may work later: [`CheckpointError::Unavailable`].
+    ///
+    /// ```
+    /// use qyvo::poll::CheckpointError;
+    ///
+    /// assert!(!CheckpointError::LeaseLost.is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
 }
 
 impl fmt::Display for CheckpointError {
@@ -59,6 +81,8 @@ impl fmt::Display for CheckpointError {
                 write!(f, "the checkpoint file {} is corrupt", path.display())
             }
             Self::Store { .. } => f.write_str("the checkpoint store failed"),
+            Self::Unavailable { .. } => f.write_str("the checkpoint store is unavailable"),
+            Self::LeaseLost => f.write_str("another replica took the poller's lease"),
         }
     }
 }
@@ -68,17 +92,50 @@ impl std::error::Error for CheckpointError {
         match self {
             Self::Read { source, .. } | Self::Write { source, .. } => Some(source),
             Self::Corrupt { source, .. } => Some(source),
-            Self::Store { source } => Some(source.as_ref()),
+            Self::Store { source } | Self::Unavailable { source } => Some(source.as_ref()),
+            Self::LeaseLost => None,
         }
     }
+}
+
+/// Whether this replica of a poller may poll: a [`CheckpointStore`]'s answer to
+/// [`lease`](CheckpointStore::lease).
+///
+/// ```
+/// use qyvo::poll::{CheckpointStore, Lease, MemoryCheckpointStore};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), qyvo::poll::CheckpointError> {
+/// assert_eq!(MemoryCheckpointStore::new().lease().await?, Lease::NotShared);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Lease {
+    /// The store serves one poller: there is no lease to hold (the memory and file stores).
+    NotShared,
+    /// This replica holds the lease: it polls, and only it saves the checkpoint. The fencing
+    /// token grows with every change of holder.
+    Held {
+        /// The lease's fencing token.
+        fencing_token: u64,
+    },
+    /// Another replica holds the lease: this one stands by.
+    HeldElsewhere,
 }
 
 /// Where a poller keeps its [`Checkpoint`] between polls and across restarts.
 ///
 /// Asynchronous, so that a store can live in a database or a key-value service without
 /// blocking the runtime; the futures must be `Send` so the poller's stream is. Implement it for
-/// your own storage, reporting failures as [`CheckpointError::Store`]. One store serves one
-/// poller: give each trigger and filter its own.
+/// your own storage, reporting failures as [`CheckpointError::Store`] (or
+/// [`CheckpointError::Unavailable`] when trying later may work). One store serves one poller:
+/// give each trigger and filter its own.
+///
+/// A store that several replicas of a poller share (`PgCheckpointStore`, the `postgres`
+/// feature) also implements [`lease`](Self::lease), so that one replica polls at a time, and
+/// refuses the saves of a replica that lost its lease ([`CheckpointError::LeaseLost`]).
 ///
 /// ```
 /// use qyvo::poll::{Checkpoint, CheckpointStore, MemoryCheckpointStore};
@@ -101,6 +158,12 @@ pub trait CheckpointStore: Send + Sync + 'static {
         &self,
         checkpoint: &Checkpoint,
     ) -> impl Future<Output = Result<(), CheckpointError>> + Send;
+
+    /// Takes or renews this replica's lease before each poll; [`Lease::NotShared`] (the
+    /// default) for a store that serves one poller.
+    fn lease(&self) -> impl Future<Output = Result<Lease, CheckpointError>> + Send {
+        std::future::ready(Ok(Lease::NotShared))
+    }
 }
 
 /// A [`CheckpointStore`] in memory: the default, for processes that may start from scratch.

@@ -13,7 +13,8 @@ use futures_core::Stream;
 use tokio::time::Instant;
 
 use super::{
-    Checkpoint, CheckpointError, CheckpointStore, Options, StartFrom, TriggerItem, sealed::Trigger,
+    Checkpoint, CheckpointError, CheckpointStore, Lease, Options, StartFrom, TriggerItem,
+    sealed::Trigger,
 };
 use crate::{Client, Error};
 
@@ -40,6 +41,16 @@ pub enum PollEvent<T> {
         /// The checkpoint the poll started from.
         since: Checkpoint,
     },
+    /// This replica took the lease of a store shared by replicas (see
+    /// [`Lease`](super::Lease)): it polls from the checkpoint last saved, by whichever replica.
+    LeaseAcquired {
+        /// The lease's fencing token.
+        fencing_token: u64,
+    },
+    /// Another replica holds the lease now: this one stands by and yields nothing until it
+    /// takes the lease again. Items it yielded since its last save may be delivered again by
+    /// the other replica.
+    LeaseLost,
 }
 
 impl<T> PollEvent<T> {
@@ -47,7 +58,7 @@ impl<T> PollEvent<T> {
     pub fn item(&self) -> Option<&T> {
         match self {
             Self::Item(item) => Some(item),
-            Self::Gap { .. } => None,
+            _ => None,
         }
     }
 }
@@ -75,6 +86,15 @@ pub enum PollError {
         /// The store's error.
         source: CheckpointError,
     },
+    /// The checkpoint store cannot be reached now ([`CheckpointError::is_transient`]): the
+    /// poller polls nothing, and tries the store again after `retry_in` (an unsaved
+    /// checkpoint is kept and saved first).
+    StoreUnavailable {
+        /// The store's error.
+        source: CheckpointError,
+        /// How long the poller waits before it tries again.
+        retry_in: Duration,
+    },
 }
 
 impl PollError {
@@ -87,7 +107,7 @@ impl PollError {
     /// assert!(e.is_fatal());
     /// ```
     pub fn is_fatal(&self) -> bool {
-        !matches!(self, Self::Transient { .. })
+        !matches!(self, Self::Transient { .. } | Self::StoreUnavailable { .. })
     }
 }
 
@@ -101,6 +121,11 @@ impl fmt::Display for PollError {
             ),
             Self::Fatal { .. } => f.write_str("polling failed and stopped"),
             Self::Checkpoint { .. } => f.write_str("the checkpoint store failed, polling stopped"),
+            Self::StoreUnavailable { retry_in, .. } => write!(
+                f,
+                "the checkpoint store is unavailable, retrying in {:.1} s",
+                retry_in.as_secs_f64()
+            ),
         }
     }
 }
@@ -109,7 +134,7 @@ impl std::error::Error for PollError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Transient { source, .. } | Self::Fatal { source } => Some(source),
-            Self::Checkpoint { source } => Some(source),
+            Self::Checkpoint { source } | Self::StoreUnavailable { source, .. } => Some(source),
         }
     }
 }
@@ -179,17 +204,59 @@ struct State<T: Trigger, S> {
     loaded: bool,
     checkpoint: Option<Checkpoint>,
     unsaved: bool,
+    /// The last save found the store unavailable: wait for `next_poll` before the next try.
+    save_failed: bool,
+    /// The fencing token of the lease this replica holds, with a store replicas share.
+    fencing: Option<u64>,
     queue: VecDeque<PollEvent<T>>,
     next_poll: Option<Instant>,
     failures: u32,
     done: bool,
 }
 
+/// What [`step`] yields, with the state to go on from.
+type Step<T, S> = Option<(Result<PollEvent<T>, PollError>, State<T, S>)>;
+
 impl<T: TriggerItem, S: CheckpointStore> State<T, S> {
     /// Ends the stream after yielding `error`.
-    fn fail(mut self, error: PollError) -> Option<(Result<PollEvent<T>, PollError>, Self)> {
+    fn fail(mut self, error: PollError) -> Step<T, S> {
         self.done = true;
         Some((Err(error), self))
+    }
+
+    /// Yields that the store is unavailable, and waits a growing backoff before trying again.
+    fn unavailable(mut self, source: CheckpointError) -> Step<T, S> {
+        let retry_in = self.back_off();
+        self.next_poll = Some(deadline(retry_in));
+        Some((Err(PollError::StoreUnavailable { source, retry_in }), self))
+    }
+
+    /// The wait after one more failure in a row: `interval × 2^failures`, at most
+    /// `max_backoff`, with jitter.
+    fn back_off(&mut self) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        let options = &self.options;
+        jittered(
+            backoff(options.interval, self.failures, options.max_backoff),
+            options.jitter,
+            rand::random(),
+        )
+    }
+
+    /// The next poll (or try for the lease) comes an interval from now.
+    fn wait_interval(&mut self) {
+        let wait = jittered(self.options.interval, self.options.jitter, rand::random());
+        self.next_poll = Some(deadline(wait));
+    }
+
+    /// Forgets the checkpoint: another replica holds the lease, and moves it. Answers whether
+    /// this replica held the lease.
+    fn stand_by(&mut self) -> bool {
+        self.loaded = false;
+        self.checkpoint = None;
+        self.unsaved = false;
+        self.save_failed = false;
+        self.fencing.take().is_some()
     }
 
     /// Queues what a successful poll found.
@@ -213,10 +280,9 @@ impl<T: TriggerItem, S: CheckpointStore> State<T, S> {
     }
 }
 
-/// One step of the stream: the next event, after saving, waiting and polling as needed.
-async fn step<T: TriggerItem, S: CheckpointStore>(
-    mut state: State<T, S>,
-) -> Option<(Result<PollEvent<T>, PollError>, State<T, S>)> {
+/// One step of the stream: the next event, after saving, waiting, taking the lease and
+/// polling as needed.
+async fn step<T: TriggerItem, S: CheckpointStore>(mut state: State<T, S>) -> Step<T, S> {
     loop {
         if state.done {
             return None;
@@ -228,42 +294,70 @@ async fn step<T: TriggerItem, S: CheckpointStore>(
         if state.unsaved
             && let Some(checkpoint) = &state.checkpoint
         {
-            if let Err(source) = state.options.store.save(checkpoint).await {
-                return state.fail(PollError::Checkpoint { source });
+            if state.save_failed
+                && let Some(at) = state.next_poll
+            {
+                tokio::time::sleep_until(at).await;
             }
-            state.unsaved = false;
-        }
-        if !state.loaded {
-            match state.options.store.load().await {
-                Ok(checkpoint) => state.checkpoint = checkpoint,
+            match state.options.store.save(checkpoint).await {
+                Ok(()) => {
+                    state.unsaved = false;
+                    state.save_failed = false;
+                }
+                Err(CheckpointError::LeaseLost) => {
+                    state.stand_by();
+                    state.wait_interval();
+                    return Some((Ok(PollEvent::LeaseLost), state));
+                }
+                Err(source) if source.is_transient() => {
+                    state.save_failed = true;
+                    return state.unavailable(source);
+                }
                 Err(source) => return state.fail(PollError::Checkpoint { source }),
             }
-            state.loaded = true;
         }
         if let Some(at) = state.next_poll {
             tokio::time::sleep_until(at).await;
         }
+        match state.options.store.lease().await {
+            Ok(Lease::Held { fencing_token }) if state.fencing != Some(fencing_token) => {
+                // Taken (again): the checkpoint is where the last holder saved it.
+                state.stand_by();
+                state.fencing = Some(fencing_token);
+                state.next_poll = None;
+                return Some((Ok(PollEvent::LeaseAcquired { fencing_token }), state));
+            }
+            Ok(Lease::HeldElsewhere) => {
+                let held = state.stand_by();
+                state.wait_interval();
+                if held {
+                    return Some((Ok(PollEvent::LeaseLost), state));
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(source) if source.is_transient() => return state.unavailable(source),
+            Err(source) => return state.fail(PollError::Checkpoint { source }),
+        }
+        if !state.loaded {
+            match state.options.store.load().await {
+                Ok(checkpoint) => state.checkpoint = checkpoint,
+                Err(source) if source.is_transient() => return state.unavailable(source),
+                Err(source) => return state.fail(PollError::Checkpoint { source }),
+            }
+            state.loaded = true;
+        }
         match T::fetch(&state.client, state.filter.as_ref()).await {
             Ok(page) => {
                 state.failures = 0;
-                let wait = jittered(state.options.interval, state.options.jitter, rand::random());
-                state.next_poll = Some(deadline(wait));
+                state.wait_interval();
                 state.absorb(page);
             }
             Err(source) if !source.is_transient() => {
                 return state.fail(PollError::Fatal { source });
             }
             Err(source) => {
-                state.failures = state.failures.saturating_add(1);
-                let wait = jittered(
-                    backoff(
-                        state.options.interval,
-                        state.failures,
-                        state.options.max_backoff,
-                    ),
-                    state.options.jitter,
-                    rand::random(),
-                );
+                let wait = state.back_off();
                 let retry_in = source.retry_after().map_or(wait, |after| wait.max(after));
                 state.next_poll = Some(deadline(retry_in));
                 return Some((Err(PollError::Transient { source, retry_in }), state));
@@ -285,6 +379,8 @@ pub(super) fn start<T: TriggerItem, S: CheckpointStore>(
         loaded: false,
         checkpoint: None,
         unsaved: false,
+        save_failed: false,
+        fencing: None,
         queue: VecDeque::new(),
         next_poll: None,
         failures: 0,

@@ -9,7 +9,11 @@ use reqwest::{
     redirect,
 };
 
-use super::{Shared, ratelimit::RateLimiter, retry::RetryPolicy};
+use super::{
+    Shared,
+    ratelimit::{Backend, Limiter},
+    retry::RetryPolicy,
+};
 use crate::defaults;
 
 /// A failure to configure a [`Client`](crate::Client).
@@ -44,6 +48,10 @@ pub enum ConfigError {
         /// The URL as given.
         url: String,
     },
+    /// The Redis URL of a `RedisRateLimiter` does not parse (the `redis` feature). The URL
+    /// is not repeated: it may hold a password.
+    #[cfg(feature = "redis")]
+    InvalidRedisUrl,
     /// The HTTP client could not be built (e.g. TLS initialisation failed).
     Http {
         /// The underlying error.
@@ -66,6 +74,8 @@ impl fmt::Display for ConfigError {
                 "cannot use base url {url:?}: qyvo was built without a tls feature \
                  (rustls-ring, rustls-aws-lc or native-tls)"
             ),
+            #[cfg(feature = "redis")]
+            Self::InvalidRedisUrl => f.write_str("invalid redis url"),
             Self::Http { .. } => f.write_str("cannot build the http client"),
         }
     }
@@ -118,6 +128,8 @@ pub(crate) struct Settings {
     pub(crate) retry: RetryPolicy,
     /// `None` turns the proactive limiter off.
     pub(crate) rate_limit: Option<(u32, Duration)>,
+    /// Where the limiter keeps its count.
+    pub(crate) rate_limiter: Backend,
     pub(crate) max_response_bytes: usize,
     /// How long conveniences may reuse a template they looked up.
     pub(crate) template_cache_ttl: Duration,
@@ -130,6 +142,7 @@ impl Default for Settings {
         Self {
             retry: RetryPolicy::default(),
             rate_limit: Some((defaults::RATE_LIMIT, defaults::RATE_WINDOW)),
+            rate_limiter: Backend::InProcess,
             max_response_bytes: defaults::MAX_RESPONSE_BYTES,
             template_cache_ttl: defaults::TEMPLATE_CACHE_TTL,
             trace_request_bodies: false,
@@ -270,6 +283,25 @@ impl ClientBuilder {
         self
     }
 
+    /// Keeps the proactive rate limiter's count in `backend`: in this process
+    /// ([`Backend::InProcess`], the default), or in Redis, shared by every process that uses the
+    /// token (`RedisRateLimiter`, the `redis` feature). The quota is
+    /// [`rate_limit`](Self::rate_limit)'s either way.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), qyvo::ConfigError> {
+    /// let client = qyvo::ClientBuilder::new("my-token")
+    ///     .rate_limiter(qyvo::ratelimit::Backend::InProcess)
+    ///     .build()?;
+    /// # drop(client);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn rate_limiter(mut self, backend: impl Into<Backend>) -> Self {
+        self.settings.rate_limiter = backend.into();
+        self
+    }
+
     /// Turns the proactive rate limiter off: requests go out at once and a 429 is only
     /// retried after the fact.
     pub fn without_rate_limiter(mut self) -> Self {
@@ -336,10 +368,15 @@ impl ClientBuilder {
             .redirect(redirect_policy(base))
             .build()
             .map_err(|source| ConfigError::Http { source })?;
-        let limiter = self
-            .settings
-            .rate_limit
-            .map(|(limit, window)| RateLimiter::shared((&self.token.0, &base_url), limit, window));
+        let limiter = self.settings.rate_limit.map(|(limit, window)| {
+            Limiter::new(
+                &self.settings.rate_limiter,
+                &self.token.0,
+                &base_url,
+                limit,
+                window,
+            )
+        });
         Ok(Parts {
             base_url,
             http,

@@ -13,7 +13,6 @@ use reqwest::{Request, Response, header::CONTENT_TYPE};
 
 use super::{
     Shared,
-    ratelimit::Admission,
     retry::{self, Decision},
     trace,
 };
@@ -59,17 +58,17 @@ pub(crate) fn execute<'a>(
             } else {
                 None
             };
-            let permit = match shared.limiter() {
+            let ticket = match shared.limiter() {
                 Some(limiter) => {
                     let cap = policy.max_retry_after();
-                    let admitted = match limiter.admit(cap) {
-                        Admission::Now(permit) => Ok(permit),
+                    let admitted = match limiter.try_admit(cap) {
+                        Some(admitted) => admitted,
                         // Boxed, like every wait below: a timer inline would grow this
                         // future, which every call moves, by its size.
-                        _ => Box::pin(limiter.acquire(cap)).await,
+                        None => Box::pin(limiter.acquire(cap)).await,
                     };
                     match admitted {
-                        Ok(permit) => Some(permit),
+                        Ok(ticket) => Some(ticket),
                         // The server asked for a longer pause than the policy waits: answer
                         // its 429 here instead of sending a request that gets one.
                         Err(wait) => {
@@ -91,8 +90,10 @@ pub(crate) fn execute<'a>(
                     settings.trace_request_bodies,
                 );
                 let result = trace::attempt(&span, http.execute(request)).await;
-                if let (Some(limiter), Some(permit)) = (shared.limiter(), permit) {
-                    limiter.release(permit, result.as_ref().ok().map(Response::headers));
+                if let (Some(limiter), Some(ticket)) = (shared.limiter(), ticket) {
+                    limiter
+                        .release(ticket, result.as_ref().ok().map(Response::headers))
+                        .await;
                 }
                 let max = settings.max_response_bytes;
                 let error = match result {
@@ -123,7 +124,7 @@ pub(crate) fn execute<'a>(
                     },
                 ) = (shared.limiter(), &error)
                 {
-                    limiter.pause_for(*wait);
+                    limiter.pause_for(*wait).await;
                 }
                 let decision = retry::decide(&error, retries, &policy, rand::random::<f64>());
                 match (decision, copy) {

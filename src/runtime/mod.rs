@@ -27,7 +27,7 @@ use std::{
 
 pub(crate) use execute::{IntoError, error_response, execute, read_json};
 
-use self::{config::Settings, ratelimit::RateLimiter, retry::RetryBudget};
+use self::{config::Settings, ratelimit::Limiter, retry::RetryBudget};
 
 /// The state every clone of a [`Client`](crate::Client) shares: its settings, its rate
 /// limiter, its retry budget, and the state of the conveniences.
@@ -38,13 +38,13 @@ pub struct Shared(Arc<State>);
 
 struct State {
     settings: Settings,
-    limiter: Option<Arc<RateLimiter>>,
+    limiter: Option<Limiter>,
     budget: RetryBudget,
     extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Shared {
-    pub(crate) fn new(settings: Settings, limiter: Option<Arc<RateLimiter>>) -> Self {
+    pub(crate) fn new(settings: Settings, limiter: Option<Limiter>) -> Self {
         Self(Arc::new(State {
             settings,
             limiter,
@@ -57,8 +57,8 @@ impl Shared {
         &self.0.settings
     }
 
-    pub(crate) fn limiter(&self) -> Option<&RateLimiter> {
-        self.0.limiter.as_deref()
+    pub(crate) fn limiter(&self) -> Option<&Limiter> {
+        self.0.limiter.as_ref()
     }
 
     pub(crate) fn budget(&self) -> &RetryBudget {

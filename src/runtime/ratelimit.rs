@@ -13,8 +13,15 @@
 //! one round trip per window (well under 1% of throughput on a 60 s window). The window is also
 //! widened by 0.2% against clock granularity.
 //!
-//! One limiter serves all clones of a client and every client built with the same token and
-//! base URL in the process.
+//! # Where the count is kept
+//!
+//! [`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter) chooses the [`Backend`]:
+//!
+//! - [`Backend::InProcess`] (the default): one limiter serves all clones of a client and every
+//!   client built with the same token and base URL in the process. Processes that share a token
+//!   only see each other through the quota headers, after the fact.
+//! - `Backend::Redis` (the `redis` feature, `RedisRateLimiter`): the same window, kept in
+//!   Redis and shared by every process using the token, on any machine.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -25,6 +32,15 @@ use std::{
 
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
+
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisRateLimiter;
+
+/// The most requests a quota answer can make the limiter count as taken, whatever the server
+/// says (`X-RateLimit-Limit` is a `u32`; a window is never that busy).
+const MAX_COUNTED: u32 = 10_000;
 
 /// `X-RateLimit-Limit`, parsed once.
 pub(crate) const LIMIT_HEADER: reqwest::header::HeaderName =
@@ -151,15 +167,32 @@ pub(crate) struct Permit(u64);
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     window: Duration,
+    /// The fraction of the server's limit this limiter allows: 1, but for the fallback of a
+    /// shared limiter.
+    share: f64,
     state: Mutex<State>,
 }
 
+/// `share` of `limit`, at least 1.
+fn scaled(limit: u32, share: f64) -> u32 {
+    // Saturating float-to-int conversion; `share` is within (0, 1].
+    ((f64::from(limit) * share) as u32).max(1)
+}
+
 impl RateLimiter {
+    #[cfg(test)]
     pub(crate) fn new(limit: u32, window: Duration) -> Self {
+        Self::with_share(limit, window, 1.0)
+    }
+
+    /// A limiter that allows only `share` (within (0, 1]) of the limit it starts from and of
+    /// any limit the server announces.
+    pub(crate) fn with_share(limit: u32, window: Duration, share: f64) -> Self {
         Self {
             window: window + window / 500,
+            share,
             state: Mutex::new(State {
-                limit: limit.max(1),
+                limit: scaled(limit, share),
                 slots: VecDeque::new(),
                 first_seq: 0,
                 live: 0,
@@ -171,11 +204,21 @@ impl RateLimiter {
 
     /// The limiter shared in this process by clients of the same token and base URL.
     pub(crate) fn shared(key: impl Hash, limit: u32, window: Duration) -> Arc<Self> {
-        type Key = (u64, u32, Duration);
+        Self::shared_with_share(key, limit, window, 1.0)
+    }
+
+    /// [`shared`](Self::shared), for limiters allowing `share` of the limit.
+    pub(crate) fn shared_with_share(
+        key: impl Hash,
+        limit: u32,
+        window: Duration,
+        share: f64,
+    ) -> Arc<Self> {
+        type Key = (u64, u32, Duration, u64);
         static REGISTRY: OnceLock<Mutex<HashMap<Key, Weak<RateLimiter>>>> = OnceLock::new();
         let mut hasher = DefaultHasher::new();
         key.hash(&mut hasher);
-        let key = (hasher.finish(), limit, window);
+        let key = (hasher.finish(), limit, window, share.to_bits());
         let mut registry = REGISTRY
             .get_or_init(Default::default)
             .lock()
@@ -184,7 +227,7 @@ impl RateLimiter {
         if let Some(limiter) = registry.get(&key).and_then(Weak::upgrade) {
             return limiter;
         }
-        let limiter = Arc::new(Self::new(limit, window));
+        let limiter = Arc::new(Self::with_share(limit, window, share));
         registry.insert(key, Arc::downgrade(&limiter));
         limiter
     }
@@ -231,10 +274,9 @@ impl RateLimiter {
         }
     }
 
-    /// The request of `permit` ended: its slot frees one window from now, and the headers of
-    /// its answer, if one came, re-synchronise the limiter.
-    pub(crate) fn release(&self, permit: Permit, answer: Option<&HeaderMap>) {
-        let quota = answer.and_then(quota);
+    /// The request of `permit` ended: its slot frees one window from now, and the quota its
+    /// answer announced, if one came, re-synchronises the limiter.
+    pub(crate) fn release(&self, permit: Permit, quota: Option<RateLimitStatus>) {
         let now = Instant::now();
         let free_at = now + self.window;
         let mut state = self.lock();
@@ -258,12 +300,26 @@ impl RateLimiter {
                 state.push(free_at);
             }
         }
-        let Some(quota) = quota else {
-            return;
-        };
+        if let Some(quota) = quota {
+            self.resync(&mut state, quota, now);
+        }
+    }
+
+    /// Re-synchronises from a quota the server announced for a request this limiter did not
+    /// admit (a shared limiter's, kept warm as its fallback).
+    #[cfg(feature = "redis")]
+    pub(crate) fn observe(&self, quota: RateLimitStatus) {
+        let mut state = self.lock();
+        self.resync(&mut state, quota, Instant::now());
+    }
+
+    /// Adopts the server's limit (scaled by the share) and takes a slot for every request the
+    /// server counted that the limiter does not hold.
+    fn resync(&self, state: &mut State, quota: RateLimitStatus, now: Instant) {
         state.last = Some(quota);
-        state.limit = quota.limit.max(1);
-        let counted_by_server = quota.limit.saturating_sub(quota.remaining) as usize;
+        state.limit = scaled(quota.limit, self.share);
+        let counted_by_server =
+            quota.limit.saturating_sub(quota.remaining).min(MAX_COUNTED) as usize;
         state.expire(now);
         while state.live < counted_by_server {
             state.push(now + self.window);
@@ -282,6 +338,136 @@ impl RateLimiter {
     /// What the server last said.
     pub(crate) fn status(&self) -> Option<RateLimitStatus> {
         self.lock().last
+    }
+}
+
+/// Where the proactive rate limiter keeps its count; chosen with
+/// [`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter).
+///
+/// The quota it starts from is [`ClientBuilder::rate_limit`](crate::ClientBuilder::rate_limit)'s
+/// either way, and either way it adopts the server's `X-RateLimit-*` headers.
+///
+/// ```
+/// use qyvo::ratelimit::Backend;
+///
+/// # fn main() -> Result<(), qyvo::ConfigError> {
+/// let client = qyvo::ClientBuilder::new("my-token")
+///     .rate_limiter(Backend::InProcess)
+///     .build()?;
+/// # drop(client);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub enum Backend {
+    /// In this process, shared by every client of the same token and base URL in it (the
+    /// default).
+    #[default]
+    InProcess,
+    /// In Redis, shared by every process using the token (the `redis` feature).
+    #[cfg(feature = "redis")]
+    Redis(RedisRateLimiter),
+}
+
+#[cfg(feature = "redis")]
+impl From<RedisRateLimiter> for Backend {
+    fn from(limiter: RedisRateLimiter) -> Self {
+        Self::Redis(limiter)
+    }
+}
+
+/// The limiter of one client: a [`Backend`] made real.
+#[derive(Debug)]
+pub(crate) enum Limiter {
+    Local(Arc<RateLimiter>),
+    #[cfg(feature = "redis")]
+    Redis(Arc<redis::Shared>),
+}
+
+/// A slot taken by one request, from whichever limiter admitted it.
+#[derive(Debug)]
+pub(crate) enum Ticket {
+    Local(Permit),
+    #[cfg(feature = "redis")]
+    Redis(redis::Ticket),
+}
+
+impl Limiter {
+    /// The limiter for a client of `token` on `base_url`, starting from `limit` per `window`.
+    pub(crate) fn new(
+        backend: &Backend,
+        token: &str,
+        base_url: &str,
+        limit: u32,
+        window: Duration,
+    ) -> Self {
+        match backend {
+            Backend::InProcess => {
+                Self::Local(RateLimiter::shared((token, base_url), limit, window))
+            }
+            #[cfg(feature = "redis")]
+            Backend::Redis(config) => Self::Redis(Arc::new(redis::Shared::new(
+                config, token, base_url, limit, window,
+            ))),
+        }
+    }
+
+    /// Admission decided without waiting, when it can be: the in-process limiter's fast path.
+    /// `None` means "call [`acquire`](Self::acquire)".
+    pub(crate) fn try_admit(&self, max_pause: Duration) -> Option<Result<Ticket, Duration>> {
+        match self {
+            Self::Local(limiter) => match limiter.admit(max_pause) {
+                Admission::Now(permit) => Some(Ok(Ticket::Local(permit))),
+                Admission::Refused(pause) => Some(Err(pause)),
+                Admission::WaitUntil(_) => None,
+            },
+            #[cfg(feature = "redis")]
+            Self::Redis(_) => None,
+        }
+    }
+
+    /// Waits until a request may be sent, then takes a slot for it; the remaining pause
+    /// instead when a 429's pause outlasts `max_pause`.
+    pub(crate) async fn acquire(&self, max_pause: Duration) -> Result<Ticket, Duration> {
+        match self {
+            Self::Local(limiter) => limiter.acquire(max_pause).await.map(Ticket::Local),
+            #[cfg(feature = "redis")]
+            Self::Redis(limiter) => limiter.acquire(max_pause).await.map(Ticket::Redis),
+        }
+    }
+
+    /// The request of `ticket` ended, with this answer if one came.
+    pub(crate) async fn release(&self, ticket: Ticket, answer: Option<&HeaderMap>) {
+        let quota = answer.and_then(quota);
+        match (self, ticket) {
+            (Self::Local(limiter), Ticket::Local(permit)) => limiter.release(permit, quota),
+            #[cfg(feature = "redis")]
+            (Self::Redis(limiter), Ticket::Redis(ticket)) => {
+                Box::pin(limiter.release(ticket, quota)).await;
+            }
+            // A ticket always comes back to the limiter that issued it.
+            #[cfg(feature = "redis")]
+            _ => {}
+        }
+    }
+
+    /// Pauses every caller for `wait` (a 429's `Retry-After`).
+    pub(crate) async fn pause_for(&self, wait: Duration) {
+        match self {
+            Self::Local(limiter) => limiter.pause_for(wait),
+            #[cfg(feature = "redis")]
+            Self::Redis(limiter) => Box::pin(limiter.pause_for(wait)).await,
+        }
+    }
+
+    /// What the server last said to this process.
+    pub(crate) fn status(&self) -> Option<RateLimitStatus> {
+        match self {
+            Self::Local(limiter) => limiter.status(),
+            #[cfg(feature = "redis")]
+            Self::Redis(limiter) => limiter.status(),
+        }
     }
 }
 
@@ -329,7 +515,7 @@ mod tests {
         assert_eq!(limiter.status(), None);
         // Another process already used 117 of a raised limit of 200; ours is the 118th.
         let permit = limiter.acquire(MAX).await.unwrap();
-        limiter.release(permit, Some(&headers(200, 82)));
+        limiter.release(permit, quota(&headers(200, 82)));
         assert_eq!(
             limiter.status(),
             Some(RateLimitStatus {
@@ -443,6 +629,35 @@ mod tests {
         limiter.release(permit, None);
         let _ = limiter.acquire(MAX).await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_millis(13_020));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_share_scales_the_starting_limit_and_the_servers() {
+        let limiter = RateLimiter::with_share(120, Duration::from_secs(10), 0.25);
+        let start = Instant::now();
+        let mut last = None;
+        for _ in 0..30 {
+            last = Some(limiter.acquire(MAX).await.unwrap());
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // The server raises the limit to 400 and counted only these 30: a quarter is 100.
+        limiter.release(last.unwrap(), quota(&headers(400, 370)));
+        for _ in 0..70 {
+            let _ = limiter.acquire(MAX).await.unwrap();
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        let _ = limiter.acquire(MAX).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(10_020));
+        // However small the share, a request per window goes out.
+        assert_eq!(scaled(3, 0.0), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quota_answer_takes_a_bounded_number_of_slots() {
+        let limiter = RateLimiter::new(120, Duration::from_secs(10));
+        let permit = limiter.acquire(MAX).await.unwrap();
+        limiter.release(permit, quota(&headers(u32::MAX, 0)));
+        assert_eq!(limiter.lock().live, MAX_COUNTED as usize);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The workspace's switch for tests that need tools beyond the Rust toolchain.
 //!
 //! `cargo test` passes offline with only the Rust toolchain. Tests that need Node.js (Prism),
-//! Python (schemathesis, openapi-spec-validator), cargo-semver-checks or, later, a real server
-//! run when the environment variable [`VARIABLE`] (`QYVO_TEST_TOOLS`) names their [`Tool`]:
+//! Python (schemathesis, openapi-spec-validator), cargo-semver-checks or a real server (Redis,
+//! PostgreSQL) run when the environment variable [`VARIABLE`] (`QYVO_TEST_TOOLS`) names their
+//! [`Tool`]:
 //!
 //! ```sh
 //! cargo xtask setup                                 # installs them under tools/
@@ -47,11 +48,22 @@ pub enum Tool {
     Python,
     /// cargo-semver-checks under `tools/cargo` (`cargo xtask setup`).
     SemverChecks,
+    /// `redis-server`, from Debian's package (`cargo xtask setup`); the tests start their own.
+    Redis,
+    /// PostgreSQL's server binaries, from Debian's package (`cargo xtask setup`); the tests
+    /// start their own cluster.
+    Postgres,
 }
 
 impl Tool {
     /// Every tool, in the order the switch lists them.
-    pub const ALL: &[Tool] = &[Tool::Node, Tool::Python, Tool::SemverChecks];
+    pub const ALL: &[Tool] = &[
+        Tool::Node,
+        Tool::Python,
+        Tool::SemverChecks,
+        Tool::Redis,
+        Tool::Postgres,
+    ];
 
     /// The name in [`VARIABLE`].
     pub fn name(self) -> &'static str {
@@ -59,6 +71,8 @@ impl Tool {
             Tool::Node => "node",
             Tool::Python => "python",
             Tool::SemverChecks => "semver-checks",
+            Tool::Redis => "redis",
+            Tool::Postgres => "postgres",
         }
     }
 }
@@ -207,6 +221,11 @@ pub fn test_trial(trial: Trial, needs: &'static [Tool]) -> Gated {
 ///
 /// An unknown tool name in [`VARIABLE`] fails the binary before any test runs.
 pub fn run(tests: Vec<Gated>) -> ExitCode {
+    run_with(Arguments::from_args(), tests)
+}
+
+/// [`run`] with test arguments of the binary's own (e.g. one test thread at a time).
+pub fn run_with(arguments: Arguments, tests: Vec<Gated>) -> ExitCode {
     let switch = match Switch::from_env() {
         Ok(switch) => switch,
         Err(unknown) => {
@@ -228,7 +247,7 @@ pub fn run(tests: Vec<Gated>) -> ExitCode {
             eprintln!("note:   {note}");
         }
     }
-    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
+    libtest_mimic::run(&arguments, trials).exit_code()
 }
 
 #[cfg(test)]
@@ -252,7 +271,7 @@ mod tests {
         assert_eq!(err, UnknownTool("pyhton".into()));
         let message = err.to_string();
         assert!(
-            message.contains("node, python, semver-checks, all"),
+            message.contains("node, python, semver-checks, redis, postgres, all"),
             "{message}"
         );
     }

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the project's one test command.
 //!
-//! Runs [`setup`](crate::setup::setup), then every step of [`STEPS`] in order, then the
+//! Runs [`setup`](crate::setup::setup) and [`servers::install`] (Redis and PostgreSQL), then
+//! every step of [`STEPS`] in order, then the
 //! semver check against [`baseline`], stopping at the first failure and naming it. Every step
 //! finds the cargo tools of the setup first on `PATH`.
 //!
@@ -16,6 +17,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::run::{Invocation, RunError, Runner};
+use crate::servers::{self, Host};
 use crate::setup::{self, SetupError};
 
 /// One step: a name, the program, its arguments, extra environment.
@@ -180,15 +182,17 @@ pub fn test(root: &Path, runner: &mut dyn Runner) -> Result<(), TestError> {
         let packages = promised(|manifest| git(&["show", &format!("{}:{manifest}", baseline.rev)]));
         (baseline, packages)
     });
-    test_with(root, runner, baseline)
+    test_with(root, runner, baseline, &Host::probe())
 }
 
 fn test_with(
     root: &Path,
     runner: &mut dyn Runner,
     baseline: Option<(Baseline, Vec<&str>)>,
+    host: &Host,
 ) -> Result<(), TestError> {
     setup::setup(root, runner)?;
+    servers::install(root, runner, host)?;
     let path = search_path(root);
     let with_path = |invocation: Invocation| invocation.env("PATH", &path);
     for &(step, program, args, env) in STEPS {
@@ -235,6 +239,12 @@ fn search_path(root: &Path) -> String {
 mod tests {
     use super::*;
 
+    /// A machine with the servers installed: nothing to do for them.
+    const READY: Host = Host {
+        installed: true,
+        root: true,
+    };
+
     struct Recorder {
         ran: Vec<String>,
         fail_on: &'static str,
@@ -269,6 +279,7 @@ mod tests {
             root.path(),
             &mut recorder,
             Some((base, vec!["qyvo", "qyvo-mock"])),
+            &READY,
         )
         .unwrap();
         let without_path: Vec<String> = recorder
@@ -317,7 +328,7 @@ mod tests {
             ran: Vec::new(),
             fail_on: "clippy",
         };
-        let err = test_with(root.path(), &mut recorder, None).unwrap_err();
+        let err = test_with(root.path(), &mut recorder, None, &READY).unwrap_err();
         assert_eq!(err.to_string(), "step `clippy` failed");
         assert_eq!(
             recorder.ran.last().map(|l| l.contains("clippy")),
@@ -361,7 +372,13 @@ mod tests {
             rev: "abc123".into(),
             why: "test",
         };
-        test_with(root.path(), &mut recorder, Some((base, vec!["qyvo"]))).unwrap();
+        test_with(
+            root.path(),
+            &mut recorder,
+            Some((base, vec!["qyvo"])),
+            &READY,
+        )
+        .unwrap();
         let semver = recorder.ran.last().unwrap();
         assert!(semver.ends_with("cargo semver-checks check-release --package qyvo --default-features --baseline-rev abc123"), "{semver}");
     }

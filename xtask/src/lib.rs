@@ -10,7 +10,7 @@
 //! - `spec diff <old> <new>`: the SDK-user report between any two 3.0 documents;
 //! - `cli-spec [--check]`: copy `openapi.yaml` and `build/codegen.rs` for `qyvo-cli`'s build
 //!   script ([`cli_spec`]);
-//! - `setup`: install the test tools under `tools/`;
+//! - `setup`: install the test tools under `tools/`, and Redis and PostgreSQL ([`servers`]);
 //! - `version [--check]`: record in the SDK which API document it was generated from
 //!   ([`version`]);
 //! - `test`: the project's one test command.
@@ -31,6 +31,7 @@ pub mod overlay;
 pub mod preflight;
 pub mod report;
 pub mod run;
+pub mod servers;
 pub mod setup;
 pub mod spec;
 pub mod version;

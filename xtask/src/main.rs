@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xtask::fetch::Source;
-use xtask::{ci, cli_spec, run, setup, spec, version};
+use xtask::{ci, cli_spec, run, servers, setup, spec, version};
 
 const USAGE: &str = "usage:
   cargo xtask spec refresh [--from <url-or-file>]   fetch, convert, correct, write openapi.yaml
@@ -14,7 +14,7 @@ const USAGE: &str = "usage:
   cargo xtask spec diff <old> <new>                 what changed for SDK users
   cargo xtask cli-spec [--check]                    copy the spec and its generation for qyvo-cli's build
   cargo xtask version [--check]                     src/spec_version.rs from the spec
-  cargo xtask setup                                 install the test tools under tools/
+  cargo xtask setup                                 install the test tools under tools/, Redis, PostgreSQL
   cargo xtask test                                  setup, fmt, clippy, test, doc";
 
 fn main() -> ExitCode {
@@ -112,8 +112,9 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
         }
         ["setup"] => {
             let done = setup::setup(root, &mut run::System)?;
+            let servers = servers::install(root, &mut run::System, &servers::Host::probe())?;
             emit(&format!(
-                "tools: node {:?}, python {:?}, cargo {:?}\n",
+                "tools: node {:?}, python {:?}, cargo {:?}; servers {servers:?}\n",
                 done.node, done.python, done.cargo
             ));
             Ok(())
