@@ -76,7 +76,7 @@ fn decoders() -> BTreeMap<&'static str, Decoder> {
 fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
         .expect("openapi.yaml is readable");
-    serde_yaml::from_str(&text).expect("openapi.yaml is YAML")
+    yaml_serde::from_str(&text).expect("openapi.yaml is YAML")
 }
 
 /// The schema a `$ref` points to, or the schema itself.

@@ -79,7 +79,10 @@ fn xtask_dir() -> PathBuf {
 fn client_crate(dir: &Path, spec: &Path) {
     fs::create_dir_all(dir.join("src")).unwrap();
     fs::copy(spec, dir.join("openapi.yaml")).unwrap();
-    let codegen = xtask_dir().join("../build/codegen.rs").canonicalize().unwrap();
+    let codegen = xtask_dir()
+        .join("../build/codegen.rs")
+        .canonicalize()
+        .unwrap();
     fs::write(
         dir.join("Cargo.toml"),
         r#"[package]
