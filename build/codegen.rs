@@ -711,7 +711,7 @@ fn header_map_declaration(stmt: &syn::Stmt) -> Option<(String, &syn::ExprCall)> 
 
 /// Whether `expr` is a path ending in `tail` (`::reqwest::header::HeaderMap::with_capacity`
 /// ends in `["HeaderMap", "with_capacity"]`).
-fn is_path(expr: &syn::Expr, tail: &[&str]) -> bool {
+pub(crate) fn is_path(expr: &syn::Expr, tail: &[&str]) -> bool {
     let syn::Expr::Path(path) = expr else {
         return false;
     };

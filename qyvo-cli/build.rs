@@ -153,7 +153,7 @@ impl VisitMut for Adapt {
                 *expr = (*call.receiver).clone();
                 self.templates_dropped += 1;
             }
-            syn::Expr::Call(call) if is_path(&call.func, &["fs", "read_to_string"]) => {
+            syn::Expr::Call(call) if codegen::is_path(&call.func, &["fs", "read_to_string"]) => {
                 *call.func = syn::parse_quote!(crate::api::read_body);
                 self.body_reads += 1;
             }
@@ -195,7 +195,7 @@ fn chain_starts_with_arg(expr: &syn::Expr, name: &str) -> bool {
     match expr {
         syn::Expr::MethodCall(call) => chain_starts_with_arg(&call.receiver, name),
         syn::Expr::Call(call) => {
-            is_path(&call.func, &["Arg", "new"])
+            codegen::is_path(&call.func, &["Arg", "new"])
                 && matches!(call.args.first(), Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) if s.value() == name)
         }
         _ => false,
@@ -260,19 +260,4 @@ fn drop_uncalled(file: &mut syn::File, called: &BTreeSet<String>) -> usize {
         _ => true,
     });
     before - config.items.len()
-}
-
-/// Whether `expr` is a path ending in `tail` (`std::fs::read_to_string` ends in
-/// `["fs", "read_to_string"]`).
-fn is_path(expr: &syn::Expr, tail: &[&str]) -> bool {
-    let syn::Expr::Path(path) = expr else {
-        return false;
-    };
-    let segments = &path.path.segments;
-    segments.len() >= tail.len()
-        && segments
-            .iter()
-            .rev()
-            .zip(tail.iter().rev())
-            .all(|(segment, name)| segment.ident == name)
 }

@@ -97,6 +97,7 @@ pub fn client(spec: &openapiv3::OpenAPI) -> Result<Generated, CodegenError> {
     route.check(operations)?;
     let mut types = split_types(&mut file)?;
     Tolerate.visit_file_mut(&mut types);
+    non_exhaustive(&mut types);
     let mut lenient = Lenient::from_spec(spec)?;
     lenient.visit_file_mut(&mut types);
     lenient.check()?;
@@ -444,6 +445,25 @@ fn split_types(file: &mut syn::File) -> Result<syn::File, CodegenError> {
     Ok(out)
 }
 
+/// Marks every data type `#[non_exhaustive]`: a field or a value the spec gains is then not a
+/// breaking change for callers (who build values with the generated `builder()`s and match with
+/// `..` or a catch-all arm), so a refresh that adds optional fields or enum values never breaks
+/// their code, and `cargo-semver-checks` agrees with the refresh report.
+fn non_exhaustive(types: &mut syn::File) {
+    for item in &mut types.items {
+        let attrs = match item {
+            syn::Item::Struct(item) if matches!(item.vis, syn::Visibility::Public(_)) => {
+                &mut item.attrs
+            }
+            syn::Item::Enum(item) if matches!(item.vis, syn::Visibility::Public(_)) => {
+                &mut item.attrs
+            }
+            _ => continue,
+        };
+        attrs.push(syn::parse_quote!(#[non_exhaustive]));
+    }
+}
+
 /// Makes an optional list or map field read `null` as empty.
 ///
 /// typify gives an optional array or object property a plain `Vec`/map with
@@ -692,7 +712,7 @@ fn header_map_declaration(stmt: &syn::Stmt) -> Option<(String, &syn::ExprCall)> 
 
 /// Whether `expr` is a path ending in `tail` (`::reqwest::header::HeaderMap::with_capacity`
 /// ends in `["HeaderMap", "with_capacity"]`).
-fn is_path(expr: &syn::Expr, tail: &[&str]) -> bool {
+pub(crate) fn is_path(expr: &syn::Expr, tail: &[&str]) -> bool {
     let syn::Expr::Path(path) = expr else {
         return false;
     };
