@@ -8,9 +8,10 @@
 //! The release checks: `features` builds `qyvo` with each feature alone and with none
 //! (cargo-hack); `deny` checks licences, bans, duplicate versions and sources (cargo-deny,
 //! `deny.toml`; the advisory database is not fetched: it lives on GitHub, out of reach);
-//! `package` is `cargo publish --dry-run` of the two published crates; `semver` compares their
-//! public API with the baseline (cargo-semver-checks); clippy's `incompatible_msrv` is denied
-//! in the workspace lints, so the `clippy` step holds the code to `rust-version`.
+//! `package` is `cargo publish --dry-run` of the three published crates (the SDK, the mock and
+//! the command line); `semver` compares the libraries' public API with the baseline
+//! (cargo-semver-checks); clippy's `incompatible_msrv` is denied in the workspace lints, so the
+//! `clippy` step holds the code to `rust-version`.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -38,7 +39,7 @@ pub const STEPS: &[Step] = &[
     ("doc",      "cargo", &["doc", "--workspace", "--no-deps"],                                          &[("RUSTDOCFLAGS", "-D warnings")]),
     ("features", "cargo", &["hack", "check", "--package", "qyvo", "--each-feature", "--no-dev-deps"],    &[]),
     ("deny",     "cargo", &["deny", "--all-features", "check", "licenses", "bans", "sources"],           &[]),
-    ("package",  "cargo", &["publish", "--dry-run", "--allow-dirty", "--package", "qyvo", "--package", "qyvo-mock"], &[]),
+    ("package",  "cargo", &["publish", "--dry-run", "--allow-dirty", "--package", "qyvo", "--package", "qyvo-mock", "--package", "qyvo-cli"], &[]),
 ];
 
 /// The published crates, whose public API the semver step checks, and their manifests.
@@ -301,7 +302,7 @@ mod tests {
                 "cargo doc --workspace --no-deps",
                 "cargo hack check --package qyvo --each-feature --no-dev-deps",
                 "cargo deny --all-features check licenses bans sources",
-                "cargo publish --dry-run --allow-dirty --package qyvo --package qyvo-mock",
+                "cargo publish --dry-run --allow-dirty --package qyvo --package qyvo-mock --package qyvo-cli",
                 "cargo semver-checks check-release --package qyvo --package qyvo-mock --default-features --baseline-rev abc123",
             ]
         );
