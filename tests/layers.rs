@@ -18,7 +18,6 @@ const LAYERS: &[(&str, u8)] = &[
     ("defaults", 0),
     ("spec_version", 0),
     ("types", 0),
-    ("spec_version", 0),
     // Domain types, no HTTP.
     ("contact", 1),
     ("phone", 1),
