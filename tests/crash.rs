@@ -20,7 +20,7 @@ use qyvo::{
     prelude::*,
 };
 use qyvo_mock::{MockServer, seed};
-use rand::{Rng as _, SeedableRng as _, rngs::StdRng};
+use rand::{RngExt as _, SeedableRng as _, rngs::StdRng};
 use recipients::order_shipped;
 
 const CHILD: &str = "QYVO_CRASH_CHILD";

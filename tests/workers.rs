@@ -40,7 +40,7 @@ use qyvo::{
 };
 use qyvo_mock::{MockServer, Operation, seed};
 use qyvo_test_tools::{Gated, Tool};
-use rand::{Rng as _, SeedableRng as _, rngs::StdRng};
+use rand::{RngExt as _, SeedableRng as _, rngs::StdRng};
 use recipients::order_shipped;
 use tokio::runtime::Runtime;
 
