@@ -4,9 +4,21 @@ mod support;
 
 use qyvo::{Error, prelude::QyvoClientExt as _, retry::RetryPolicy, retry::with_policy, types};
 use serde_json::json;
-use support::{Canned, Recorder};
+use support::{Canned, Recorded, Recorder};
 
 const TOKEN: &str = "test-token-0123456789abcdef";
+
+/// Asserts `request` carries the token and the SDK's user agent.
+fn assert_identified(request: &Recorded) {
+    assert_eq!(
+        request.header("authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
+    assert_eq!(
+        request.header("user-agent"),
+        Some(qyvo::defaults::USER_AGENT)
+    );
+}
 
 fn message_item() -> serde_json::Value {
     json!({"id": "01J4MABCDEFGHJKMNPQRSTVWXY", "direction": "inbound", "type": "text",
@@ -33,14 +45,7 @@ async fn a_trigger_with_a_filter_is_a_get_with_a_query() {
     assert_eq!(request.method, "GET");
     assert_eq!(request.path, "/api/v1/triggers/new-message-received");
     assert_eq!(request.query.as_deref(), Some("message_type=text"));
-    assert_eq!(
-        request.header("authorization"),
-        Some(&*format!("Bearer {TOKEN}"))
-    );
-    assert_eq!(
-        request.header("user-agent"),
-        Some(qyvo::defaults::USER_AGENT)
-    );
+    assert_identified(&request);
     assert_eq!(
         qyvo::defaults::USER_AGENT,
         concat!("qyvo-rust/", env!("CARGO_PKG_VERSION"))
@@ -518,14 +523,7 @@ async fn the_users_http_settings_stay_and_the_sdks_rules_hold_on_top() {
     client.me().send().await.unwrap();
     let request = server.only_request();
     assert_eq!(request.header("x-team"), Some("growth"));
-    assert_eq!(
-        request.header("authorization"),
-        Some(&*format!("Bearer {TOKEN}"))
-    );
-    assert_eq!(
-        request.header("user-agent"),
-        Some(qyvo::defaults::USER_AGENT)
-    );
+    assert_identified(&request);
     // The user's redirect policy does not replace the SDK's.
     server.answer(
         "/me",

@@ -277,15 +277,7 @@ impl Error {
     /// assert!(!qyvo::Error::Unauthenticated.is_transient());
     /// ```
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Self::RateLimited { .. }
-                | Self::Server { .. }
-                | Self::Transport { .. }
-                | Self::Timeout { .. }
-                | Self::OutcomeUnknown { .. }
-                | Self::Decode { .. }
-        )
+        self.is_retryable() || matches!(self, Self::OutcomeUnknown { .. } | Self::Decode { .. })
     }
 
     /// Whether repeating the same call is safe (it cannot act twice) and may succeed, after

@@ -265,9 +265,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn runs_every_step_in_order() {
-        let root = tempfile::tempdir().unwrap();
+    /// Runs every step against baseline `abc123` for `packages`, failing none.
+    fn run_all(root: &Path, packages: Vec<&str>) -> Recorder {
         let mut recorder = Recorder {
             ran: Vec::new(),
             fail_on: "never",
@@ -276,13 +275,14 @@ mod tests {
             rev: "abc123".into(),
             why: "test",
         };
-        test_with(
-            root.path(),
-            &mut recorder,
-            Some((base, vec!["qyvo", "qyvo-mock"])),
-            &READY,
-        )
-        .unwrap();
+        test_with(root, &mut recorder, Some((base, packages)), &READY).unwrap();
+        recorder
+    }
+
+    #[test]
+    fn runs_every_step_in_order() {
+        let root = tempfile::tempdir().unwrap();
+        let recorder = run_all(root.path(), vec!["qyvo", "qyvo-mock"]);
         let without_path: Vec<String> = recorder
             .ran
             .iter()
@@ -364,22 +364,8 @@ mod tests {
         assert_eq!(promised(|_| None), Vec::<&str>::new());
         let published = |_: &str| Some("[package]\npublish = true\n".to_owned());
         assert_eq!(promised(published), ["qyvo", "qyvo-mock"]);
-        let mut recorder = Recorder {
-            ran: Vec::new(),
-            fail_on: "never",
-        };
         let root = tempfile::tempdir().unwrap();
-        let base = Baseline {
-            rev: "abc123".into(),
-            why: "test",
-        };
-        test_with(
-            root.path(),
-            &mut recorder,
-            Some((base, vec!["qyvo"])),
-            &READY,
-        )
-        .unwrap();
+        let recorder = run_all(root.path(), vec!["qyvo"]);
         let semver = recorder.ran.last().unwrap();
         assert!(semver.ends_with("cargo semver-checks check-release --package qyvo --default-features --baseline-rev abc123"), "{semver}");
     }
