@@ -13,11 +13,15 @@
 //! - `setup`: install the test tools under `tools/`, and Redis and PostgreSQL ([`servers`]);
 //! - `version [--check]`: record in the SDK which API document it was generated from
 //!   ([`version`]);
-//! - `test`: the project's one test command.
+//! - `test`: the project's one test command;
+//! - `build-cost [--runs N]`: a clean build of a hello-world on `qyvo` against one on raw
+//!   `reqwest`, in CPU seconds, checked against the target ratio ([`build_cost`], Unix).
 //!
 //! The pipeline itself lives in [`spec`]; every job takes the repository root as a parameter so
 //! that tests run it on temporary copies.
 
+#[cfg(unix)]
+pub mod build_cost;
 pub mod ci;
 pub mod cli_spec;
 #[path = "../../build/codegen.rs"]

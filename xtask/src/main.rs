@@ -15,7 +15,8 @@ const USAGE: &str = "usage:
   cargo xtask cli-spec [--check]                    copy the spec and its generation for qyvo-cli's build
   cargo xtask version [--check]                     src/spec_version.rs from the spec
   cargo xtask setup                                 install the test tools under tools/, Redis, PostgreSQL
-  cargo xtask test                                  setup, fmt, clippy, test, doc";
+  cargo xtask test                                  setup, fmt, clippy, test, doc
+  cargo xtask build-cost [--runs <n>]               a qyvo hello-world's clean build against raw reqwest's";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -124,8 +125,24 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
             emit("all steps passed\n");
             Ok(())
         }
+        #[cfg(unix)]
+        ["build-cost"] => build_cost(root, 3),
+        #[cfg(unix)]
+        ["build-cost", "--runs", runs] => {
+            build_cost(root, runs.parse().map_err(|_| Failure::Usage)?)
+        }
         _ => Err(Failure::Usage),
     }
+}
+
+/// Measures both hello-worlds, prints the figures, then fails above the target.
+#[cfg(unix)]
+fn build_cost(root: &Path, runs: usize) -> Result<(), Failure> {
+    use xtask::build_cost;
+    let report = build_cost::measure(root, runs, &mut run::System, &mut build_cost::children_cpu)?;
+    emit(&report.to_string());
+    report.check()?;
+    Ok(())
 }
 
 fn refresh(root: &Path, source: &Source) -> Result<(), Failure> {
