@@ -94,11 +94,13 @@ pub struct Hello {
 
 /// The two crates: on `qyvo` (a path dependency on the workspace at `root`), and raw.
 pub fn hellos(root: &Path) -> [Hello; 2] {
-    let package = |name: &str, dependencies: &str| {
-        format!(
+    let hello = |name, dependencies: &str, main| Hello {
+        name,
+        manifest: format!(
             "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\
              \n# Its own workspace, not the SDK's.\n[workspace]\n\n[dependencies]\n{dependencies}{TOKIO}\n"
-        )
+        ),
+        main,
     };
     let qyvo = format!("qyvo = {{ path = {:?} }}\n", root.display().to_string());
     let features = RAW_REQWEST_FEATURES.map(|f| format!("{f:?}")).join(", ");
@@ -107,16 +109,8 @@ pub fn hellos(root: &Path) -> [Hello; 2] {
          serde_json = \"1\"\n"
     );
     [
-        Hello {
-            name: "hello-qyvo",
-            manifest: package("hello-qyvo", &qyvo),
-            main: QYVO_MAIN,
-        },
-        Hello {
-            name: "hello-raw",
-            manifest: package("hello-raw", &raw),
-            main: RAW_MAIN,
-        },
+        hello("hello-qyvo", &qyvo, QYVO_MAIN),
+        hello("hello-raw", &raw, RAW_MAIN),
     ]
 }
 
@@ -207,26 +201,28 @@ pub fn measure(
     for hello in &hellos {
         write_crate(root, &out.join(hello.name), hello)?;
     }
-    let [qyvo, raw] = hellos.map(|hello| Measured {
+    let mut measured = hellos.map(|hello| Measured {
         name: hello.name,
         cpu: Vec::with_capacity(runs),
         libraries: 0,
     });
-    let mut measured = [qyvo, raw];
+    let target = |name| out.join(name).join("target");
     let cargo = cargo();
     for _ in 0..runs {
         for one in &mut measured {
-            let dir = out.join(one.name);
-            let target = dir.join("target");
+            let target = target(one.name);
             remove_dir(&target)?;
-            let build = Invocation::new(&cargo, ["build", "--quiet"], &dir)
+            let build = Invocation::new(&cargo, ["build", "--quiet"], out.join(one.name))
                 .env("CARGO_TARGET_DIR", &target.display().to_string())
                 .env("CARGO_INCREMENTAL", "0");
             let before = cpu();
             runner.run(&build)?;
             one.cpu.push(cpu().saturating_sub(before));
-            one.libraries = libraries(&target.join("debug").join("deps"))?;
         }
+    }
+    // Every run starts clean, so the last one's directory counts what one build compiles.
+    for one in &mut measured {
+        one.libraries = libraries(&target(one.name).join("debug").join("deps"))?;
     }
     let [qyvo, raw] = measured;
     Ok(Report { qyvo, raw })

@@ -76,22 +76,16 @@ pub fn write(root: &Path) -> Result<Vec<&'static str>, CliSpecError> {
     for (original, copy, header) in COPIES {
         let expected = expected(root, original, header)?;
         let path = root.join(copy);
-        if fs::read_to_string(&path).is_ok_and(|current| current == expected) {
-            continue;
-        }
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(|source| CliSpecError::File {
+        let written = crate::files::write_if_changed(&path, &expected).map_err(|source| {
+            CliSpecError::File {
                 action: "write",
-                path: dir.to_owned(),
+                path,
                 source,
-            })?;
-        }
-        fs::write(&path, expected).map_err(|source| CliSpecError::File {
-            action: "write",
-            path,
-            source,
+            }
         })?;
-        changed.push(copy);
+        if written {
+            changed.push(copy);
+        }
     }
     Ok(changed)
 }

@@ -24,7 +24,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::location::Location;
-use crate::operations::{is_json, is_json_suffix};
+use crate::operations::{METHODS, is_json, is_json_suffix, pascal};
 
 /// Why a document cannot be down-converted.
 #[derive(Debug, thiserror::Error)]
@@ -186,9 +186,6 @@ const COMPONENTS: &[&str] = &[
     "securitySchemes",
     "links",
     "callbacks",
-];
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 const PATH_ITEM: &[&str] = &[
     "$ref",
@@ -356,16 +353,7 @@ type Result<T = ()> = std::result::Result<T, ConvertError>;
 
 /// The component name of a webhook's payload: `message.received` → `WebhookMessageReceived`.
 fn webhook_schema_name(webhook: &str) -> String {
-    let words = webhook.split(|c: char| !c.is_ascii_alphanumeric());
-    let mut name = String::from("Webhook");
-    for word in words.filter(|w| !w.is_empty()) {
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            name.push(first.to_ascii_uppercase());
-            name.extend(chars);
-        }
-    }
-    name
+    format!("Webhook{}", pascal(webhook))
 }
 
 /// Why a field 3.0 lacks can go.

@@ -29,6 +29,7 @@ pub mod codegen;
 pub mod convert;
 pub mod document;
 pub mod fetch;
+pub mod files;
 pub mod location;
 pub mod operations;
 pub mod overlay;

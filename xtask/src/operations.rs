@@ -22,7 +22,8 @@ use serde_json::{Map, Value, json};
 use crate::convert::{ConvertError, Note};
 use crate::location::Location;
 
-const METHODS: &[&str] = &[
+/// The HTTP methods a Path Item may hold, as its keys.
+pub(crate) const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -621,7 +622,7 @@ fn synthesized_id(method: &str, path: &str) -> String {
 }
 
 /// `auth.register` → `AuthRegister`, `get_users_id` → `GetUsersId`.
-fn pascal(id: &str) -> String {
+pub(crate) fn pascal(id: &str) -> String {
     id.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| {

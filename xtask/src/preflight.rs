@@ -61,12 +61,14 @@ fn join(failures: &[Failure]) -> String {
 /// ```
 pub fn client(text: &str) -> Result<codegen::Generated, PreflightError> {
     let spec = codegen::parse(text).map_err(|e| PreflightError::Parse(e.to_string()))?;
-    match generate(&spec) {
-        Ok(code) => Ok(code),
-        Err(message) => Err(PreflightError::Generate {
-            failures: isolate(&spec, message),
-        }),
-    }
+    client_for(&spec)
+}
+
+/// Generates the client from an already parsed spec as `build.rs` does; see [`client`].
+pub fn client_for(spec: &openapiv3::OpenAPI) -> Result<codegen::Generated, PreflightError> {
+    generate(spec).map_err(|message| PreflightError::Generate {
+        failures: isolate(spec, message),
+    })
 }
 
 /// Generates the client; a progenitor panic becomes its message.

@@ -214,11 +214,11 @@ fn render(document: &Value, header: &str) -> Result<String, SpecError> {
 /// Checks that `text` is OpenAPI 3.0.3 and that progenitor generates the client from it with the
 /// build's settings ([`preflight`]).
 pub fn generates(text: &str) -> Result<(), SpecError> {
-    let (_, problems) = parse_3_0_3(text)?;
+    let (spec, problems) = parse_3_0_3(text)?;
     if !problems.is_empty() {
         return Err(SpecError::Invalid { problems });
     }
-    preflight::client(text)?;
+    preflight::client_for(&spec)?;
     Ok(())
 }
 
@@ -233,7 +233,7 @@ pub fn validate(text: &str) -> Result<(), SpecError> {
     if !problems.is_empty() {
         return Err(SpecError::Invalid { problems });
     }
-    preflight::client(text)?;
+    preflight::client_for(&spec)?;
     Ok(())
 }
 

@@ -112,11 +112,8 @@ pub const SPEC_FETCHED_AT: &str = {fetched_at:?};
 pub fn write(root: &Path) -> Result<bool, VersionError> {
     let wanted = render(root)?;
     let path = root.join(OUTPUT);
-    if fs::read_to_string(&path).is_ok_and(|current| current == wanted) {
-        return Ok(false);
-    }
-    fs::write(&path, wanted).map_err(|source| VersionError::Io { path, source })?;
-    Ok(true)
+    crate::files::write_if_changed(&path, &wanted)
+        .map_err(|source| VersionError::Io { path, source })
 }
 
 /// Fails with [`VersionError::Stale`] when [`OUTPUT`] is not what [`write()`] would write.
