@@ -49,12 +49,13 @@ async fn run_journaled(
         .unwrap()
 }
 
-/// A journal path in a fresh temporary directory of its own (the test removes it).
-fn journal_path(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("qyvo-bulk-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("journal.jsonl");
-    let _ = std::fs::remove_file(&path);
+/// A journal path in a fresh temporary directory, removed with it when the guard drops.
+fn journal_path(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("qyvo-bulk-{name}-"))
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("journal.jsonl");
     (dir, path)
 }
 
@@ -116,7 +117,7 @@ async fn one_outcome_per_recipient_and_duplicates_are_not_sent() {
 async fn resumes_from_a_journal_without_messaging_anyone_twice() {
     let server = MockServer::start().await.unwrap();
     let client = client_for(&server);
-    let (dir, path) = journal_path("resume");
+    let (_dir, path) = journal_path("resume");
     let recipients: Vec<_> = (0..6)
         .map(|i| Recipient::new(phone(i), vars("x")))
         .collect();
@@ -203,7 +204,6 @@ async fn resumes_from_a_journal_without_messaging_anyone_twice() {
         0,
         "the crashed send is never repeated"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]
@@ -243,7 +243,7 @@ async fn a_stop_signal_finishes_the_sends_under_way_and_starts_no_other() {
             .on(Operation::SendTemplateMessage)
             .times(u32::MAX),
     );
-    let (dir, path) = journal_path("stop");
+    let (_dir, path) = journal_path("stop");
     let recipients: Vec<_> = (0..10)
         .map(|i| Recipient::new(phone(i), vars("x")))
         .collect();
@@ -287,7 +287,6 @@ async fn a_stop_signal_finishes_the_sends_under_way_and_starts_no_other() {
         journal.values().all(|s| *s == JournalStatus::Sent),
         "{journal:?}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test(start_paused = true)]
@@ -339,7 +338,7 @@ async fn a_failed_template_lookup_is_not_sent_and_a_resume_sends_everyone() {
             .on(Operation::GetTemplate)
             .times(u32::MAX),
     );
-    let (dir, path) = journal_path("lookup");
+    let (_dir, path) = journal_path("lookup");
     let recipients = || {
         (0..6)
             .map(|i| Recipient::new(phone(i), vars("Ann")))
@@ -365,5 +364,4 @@ async fn a_failed_template_lookup_is_not_sent_and_a_resume_sends_everyone() {
     for i in 0..6 {
         assert_eq!(outbound(&server, &phone(i)), 1);
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -3,7 +3,8 @@
 //!
 //! Processes, not tasks: the test binary runs itself as the sender (`QYVO_CRASH_CHILD` set),
 //! against a local Qyvo server that lives in the parent and so survives every kill. It has its
-//! own `main` (no libtest harness) because the child must run the send and nothing else.
+//! own `main` (libtest-mimic's command line, not libtest's harness) because the child must run
+//! the send and nothing else.
 
 #[path = "support/recipients.rs"]
 mod recipients;
@@ -176,35 +177,27 @@ fn main() -> ExitCode {
             &PathBuf::from(var("QYVO_CRASH_JOURNAL")),
         );
     }
-    // `cargo test -- --list` and filters: this binary holds one test.
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--list") {
-        println!("sigkill_and_torn_journals_never_send_twice: test");
-        return ExitCode::SUCCESS;
-    }
-    if args.iter().any(|a| {
-        !a.starts_with('-') && !"sigkill_and_torn_journals_never_send_twice".contains(a.as_str())
-    }) {
-        return ExitCode::SUCCESS;
-    }
+    qyvo_test_tools::run(vec![qyvo_test_tools::test(
+        "sigkill_and_torn_journals_never_send_twice",
+        &[],
+        sigkill_and_torn_journals_never_send_twice,
+    )])
+}
+
+fn sigkill_and_torn_journals_never_send_twice() {
     let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = std::env::temp_dir().join(format!("qyvo-crash-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    println!("running 1 test");
+    let dir = tempfile::Builder::new()
+        .prefix("qyvo-crash-")
+        .tempdir()
+        .expect("a temporary directory");
     let mut total_unknown = 0;
     for seed in 0..TRIALS {
-        let (delivered, unknown) = trial(&exe, &dir, seed);
+        let (delivered, unknown) = trial(&exe, dir.path(), seed);
         assert!(
             delivered + unknown >= RECIPIENTS,
             "seed {seed}: every recipient resolved"
         );
         total_unknown += unknown;
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "test sigkill_and_torn_journals_never_send_twice ... ok ({total_unknown} unknown over {TRIALS} trials)\n\ntest result: ok. 1 passed; 0 failed"
-    );
-    ExitCode::SUCCESS
+    println!("{total_unknown} unknown over {TRIALS} trials");
 }

@@ -267,7 +267,6 @@ async fn an_html_error_page_still_yields_its_status() {
     )
     .await
     .unwrap_err();
-    let err = err;
     assert!(
         matches!(&err, Error::Server { status: 502, message: Some(m), .. } if m.contains("502 Bad Gateway")),
         "{err:?}"

@@ -88,26 +88,14 @@ fn replies(server: &MockServer, texts: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// A fresh path under the system temp dir, removed with its directory on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("qyvo-poll-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("the temp dir is writable");
-        Self(dir)
-    }
-
-    fn file(&self) -> PathBuf {
-        self.0.join("checkpoint.json")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A checkpoint file in a fresh temporary directory, removed with it when the guard drops.
+fn checkpoint_file(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("qyvo-poll-{name}-"))
+        .tempdir()
+        .expect("the temp dir is writable");
+    let file = dir.path().join("checkpoint.json");
+    (dir, file)
 }
 
 #[tokio::test(start_paused = true)]
@@ -280,19 +268,18 @@ async fn a_burst_larger_than_a_page_yields_a_gap_then_the_newest_page() {
 async fn a_file_checkpoint_survives_a_restart_without_duplicates() {
     let server = server().await;
     let client = client(&server);
-    let dir = TempDir::new("restart");
-    let store = || FileCheckpointStore::new(dir.file());
+    let (_dir, file) = checkpoint_file("restart");
+    let store = || FileCheckpointStore::new(&file);
 
     let mut first = client.poll_messages().jitter(0.0).store(store()).send();
     prime(&mut first).await;
-    assert!(dir.file().exists(), "the starting point is saved at once");
+    assert!(file.exists(), "the starting point is saved at once");
     let handled = replies(&server, &["one", "two", "three"]);
     assert_eq!(take_ids(&mut first, 3).await, handled);
     // Asking for more means "done with those": the checkpoint moves past them.
     assert_quiet(&mut first, Duration::from_secs(1)).await;
     drop(first);
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.file()).unwrap()).unwrap();
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(saved["id"], handled[2].as_str());
 
     let unhandled = replies(&server, &["four", "five"]);
@@ -308,12 +295,12 @@ async fn a_file_checkpoint_survives_a_restart_without_duplicates() {
 #[tokio::test(start_paused = true)]
 async fn a_corrupt_checkpoint_file_is_a_typed_error_that_ends_the_stream() {
     let server = server().await;
-    let dir = TempDir::new("corrupt");
-    std::fs::write(dir.file(), b"{\"id\": \"01J0").unwrap();
+    let (_dir, file) = checkpoint_file("corrupt");
+    std::fs::write(&file, b"{\"id\": \"01J0").unwrap();
     let mut stream = client(&server)
         .poll_messages()
         .jitter(0.0)
-        .store(FileCheckpointStore::new(dir.file()))
+        .store(FileCheckpointStore::new(&file))
         .send();
     match stream.next().await {
         Some(Err(

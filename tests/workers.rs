@@ -67,17 +67,17 @@ fn main() -> ExitCode {
     args.test_threads = Some(1);
     let postgres = Arc::new(OnceLock::new());
     let trials = vec![
-        trial(
+        qyvo_test_tools::test(
             "four_processes_share_one_quota_through_redis",
             REDIS,
             shared_quota,
         ),
-        trial(
+        qyvo_test_tools::test(
             "four_processes_with_in_process_limiters_overrun_it",
-            REDIS,
+            &[],
             in_process_quota,
         ),
-        trial(
+        qyvo_test_tools::test(
             "redis_down_mid_run_falls_back_without_stopping",
             REDIS,
             redis_down,
@@ -92,9 +92,9 @@ fn main() -> ExitCode {
             "three_campaign_workers_killed_at_random_never_send_twice",
             campaign_kills,
         ),
-        trial(
+        qyvo_test_tools::test(
             "postgres_down_mid_campaign_stops_workers_and_resumes",
-            BOTH,
+            POSTGRES,
             postgres_down,
         ),
     ];
@@ -103,19 +103,10 @@ fn main() -> ExitCode {
     exit
 }
 
-/// The servers a trial starts: Redis for the limiter's, both for the others.
+/// The server a trial starts: Redis for the shared limiter's, PostgreSQL for the pollers' and
+/// campaigns'.
 const REDIS: &[Tool] = &[Tool::Redis];
-const BOTH: &[Tool] = &[Tool::Redis, Tool::Postgres];
-
-fn trial(name: &'static str, needs: &'static [Tool], test: fn()) -> Gated {
-    qyvo_test_tools::test_trial(
-        Trial::test(name, move || {
-            test();
-            Ok::<(), Failed>(())
-        }),
-        needs,
-    )
-}
+const POSTGRES: &[Tool] = &[Tool::Postgres];
 
 /// A trial on the PostgreSQL server the trials share (started by the first that needs it).
 fn trial_with(
@@ -128,7 +119,7 @@ fn trial_with(
         test(postgres.get_or_init(servers::Postgres::start));
         Ok::<(), Failed>(())
     });
-    qyvo_test_tools::test_trial(trial, BOTH)
+    qyvo_test_tools::test_trial(trial, POSTGRES)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -513,14 +504,16 @@ fn pollers(postgres: &servers::Postgres) {
     env.push(("QYVO_W_POSTGRES", config));
     let mut replicas: Vec<_> = (0..3).map(|_| Worker::spawn("poller", &env)).collect();
     // Wait until one replica holds the lease and has made its first poll.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !replicas
-        .iter()
-        .any(|r| r.lines().iter().any(|(_, l)| l.starts_with("lease")))
-    {
-        assert!(Instant::now() < deadline, "no replica took the lease");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    servers::wait_until(
+        "no replica took the lease",
+        Duration::from_secs(30),
+        || {
+            replicas
+                .iter()
+                .any(|r| r.lines().iter().any(|(_, l)| l.starts_with("lease")))
+        },
+        String::new,
+    );
     std::thread::sleep(5 * POLL_INTERVAL);
 
     let mut sent = Vec::new();
@@ -734,9 +727,12 @@ fn postgres_down() {
     env.push(("QYVO_W_CAMPAIGN", "down".to_owned()));
     let workers: Vec<_> = (0..3).map(|_| Worker::spawn("campaign", &env)).collect();
     // Let them get going, then crash PostgreSQL under them.
-    while server.count(Operation::SendTemplateMessage) < 100 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    servers::wait_until(
+        "the workers did not send 100 messages",
+        Duration::from_secs(30),
+        || server.count(Operation::SendTemplateMessage) >= 100,
+        || workers.iter().map(Worker::stderr).collect(),
+    );
     let crashed_at = Instant::now();
     postgres.crash();
     let sent_before = server.count(Operation::SendTemplateMessage);

@@ -19,39 +19,18 @@ use std::{
     os::unix::process::CommandExt as _,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
 };
 
 /// How long a server may take to accept connections.
 const READY: Duration = Duration::from_secs(30);
 
-/// A directory removed with everything in it when dropped.
-#[derive(Debug)]
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(kind: &str) -> Self {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "qyvo-{kind}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("a temporary directory");
-        Self(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A fresh temporary directory named after `kind`, removed with everything in it when dropped.
+fn temp_dir(kind: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("qyvo-{kind}-"))
+        .tempdir()
+        .expect("a temporary directory")
 }
 
 /// A port of 127.0.0.1 that was free a moment ago.
@@ -60,16 +39,26 @@ fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// Waits until `ready` holds, or panics naming `what` and its log.
-fn wait_until(what: &str, log: &Path, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + READY;
+/// Polls `ready` until it holds; after `within`, panics with `what` and `detail()`.
+pub fn wait_until(
+    what: &str,
+    within: Duration,
+    mut ready: impl FnMut() -> bool,
+    detail: impl FnOnce() -> String,
+) {
+    let deadline = Instant::now() + within;
     while !ready() {
         if Instant::now() > deadline {
-            let log = std::fs::read_to_string(log).unwrap_or_default();
-            panic!("{what} did not start within {READY:?}:\n{log}");
+            panic!("{what} within {within:?}:\n{}", detail());
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Waits until the server `what` is ready, or panics with its log.
+fn wait_started(what: &str, log: &Path, ready: impl FnMut() -> bool) {
+    let log = || std::fs::read_to_string(log).unwrap_or_default();
+    wait_until(&format!("{what} did not start"), READY, ready, log);
 }
 
 /// A `redis-server` on 127.0.0.1, without persistence, in a temporary directory.
@@ -77,7 +66,7 @@ fn wait_until(what: &str, log: &Path, mut ready: impl FnMut() -> bool) {
 pub struct Redis {
     child: Option<Child>,
     port: u16,
-    dir: TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Redis {
@@ -86,7 +75,7 @@ impl Redis {
         let mut redis = Self {
             child: None,
             port: free_port(),
-            dir: TempDir::new("redis"),
+            dir: temp_dir("redis"),
         };
         redis.restart();
         redis
@@ -167,7 +156,7 @@ impl Redis {
             .spawn()
             .expect("redis-server is installed: run `cargo xtask setup`");
         self.child = Some(child);
-        wait_until("redis-server", &log, || self.ping());
+        wait_started("redis-server", &log, || self.ping());
     }
 }
 
@@ -235,13 +224,13 @@ pub struct Postgres {
     port: u16,
     bin: PathBuf,
     user: Option<(u32, u32)>,
-    dir: TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Postgres {
     /// Creates a cluster (initdb) and starts it on a free port.
     pub fn start() -> Self {
-        let dir = TempDir::new("postgres");
+        let dir = temp_dir("postgres");
         let user = postgres_user();
         if let Some((uid, gid)) = user {
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown");
@@ -351,7 +340,7 @@ impl Postgres {
             .spawn()
             .expect("postgres starts");
         self.child = Some(child);
-        wait_until("postgres", &self.log(), || self.ready());
+        wait_started("postgres", &self.log(), || self.ready());
     }
 }
 
