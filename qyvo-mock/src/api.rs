@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use hyper::StatusCode;
+use qyvo::contact::Tags;
 use serde_json::{Map, Value, json};
 
 use crate::Operation;
@@ -18,8 +19,6 @@ const SEARCH_LIMIT: usize = 50;
 const MAX_TEXT_CHARS: usize = 4096;
 /// Longest contact name, in characters.
 const MAX_NAME_CHARS: usize = 255;
-/// Largest metadata object, serialized.
-const MAX_METADATA_BYTES: usize = 64 * 1024;
 /// Message types the new-message-received filter accepts.
 const MESSAGE_TYPES: &[&str] = &[
     "text",
@@ -243,7 +242,7 @@ impl<'a> Check<'a> {
 
     fn metadata(&mut self, field: &str) -> Option<&'a Map<String, Value>> {
         let map = self.object(field)?;
-        if serde_json::to_vec(map).map_or(0, |v| v.len()) > MAX_METADATA_BYTES {
+        if serde_json::to_vec(map).map_or(0, |v| v.len()) > qyvo::contact::Metadata::MAX_BYTES {
             self.fail(
                 field,
                 format!(
@@ -307,15 +306,9 @@ fn is_email(value: &str) -> bool {
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// Splits a CSV tag list: trimmed, without empties or duplicates.
+/// Splits a CSV tag list as the SDK does: trimmed, without empties or duplicates.
 fn parse_tags(csv: &str) -> Vec<String> {
-    let mut tags: Vec<String> = Vec::new();
-    for tag in csv.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        if !tags.iter().any(|t| t == tag) {
-            tags.push(tag.to_owned());
-        }
-    }
-    tags
+    Tags::from_csv(csv).into_iter().map(String::from).collect()
 }
 
 /// Everything an operation gets from the request.

@@ -58,13 +58,27 @@ pub const DEFAULT_TOKEN: &str = "qyvo-mock-token-0123456789abcdef0123456789abcde
 /// let romain = Contact::new("+14155550123").name("Romain").tag("vip").metadata("plan", "pro");
 /// # let _ = romain;
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Contact {
     pub(crate) phone: String,
     pub(crate) name: Option<String>,
     pub(crate) email: Option<String>,
     pub(crate) tags: Vec<String>,
     pub(crate) metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Masked: the phone's middle digits starred, the name and e-mail only as present or not,
+/// the metadata as its keys.
+impl std::fmt::Debug for Contact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Contact")
+            .field("phone", &format_args!("{}", qyvo::phone::mask(&self.phone)))
+            .field("name", &self.name.as_ref().map(|_| "…"))
+            .field("email", &self.email.as_ref().map(|_| "…"))
+            .field("tags", &self.tags)
+            .field("metadata", &self.metadata.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Contact {
@@ -170,5 +184,24 @@ impl Template {
     pub fn status(mut self, status: impl Into<String>) -> Self {
         self.status = status.into();
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contacts_debug_shows_no_personal_data() {
+        let contact = Contact::new("+14155550123")
+            .name("Romain Dupont")
+            .email("romain@example.com")
+            .metadata("city", "Lyon");
+        let debug = format!("{contact:?} {contact:#?}");
+        for secret in ["4155550123", "Romain", "romain@", "Lyon"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("+1415*****23"), "{debug}");
+        assert!(debug.contains("city"), "{debug}");
     }
 }

@@ -1,6 +1,7 @@
 //! The state of one tenant: contacts, tags, messages, templates, sequences, flows, campaigns.
 
 use chrono::{DateTime, Duration, Utc};
+use qyvo::template::Placeholders;
 use serde_json::{Map, Value, json};
 
 use crate::clock::rfc3339;
@@ -170,20 +171,9 @@ impl Template {
     }
 }
 
-/// Extracts `{{name}}` placeholder names (trimmed, deduplicated, in order).
+/// The `{{name}}` placeholders of a body, as the SDK reads them (deduplicated, in order).
 pub(crate) fn extract_placeholders(body: &str) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    let mut rest = body;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        let name = after[..end].trim();
-        if !name.is_empty() && !names.iter().any(|n| n == name) {
-            names.push(name.to_owned());
-        }
-        rest = &after[end + 2..];
-    }
-    names
+    Placeholders::from_body(body).into_iter().collect()
 }
 
 /// A sequence or a flow: both are published or draft and run sessions.
