@@ -63,7 +63,7 @@ use tokio_postgres::GenericClient;
 
 use crate::{
     Client, Error,
-    bulk::{self, Outcome, Recipient},
+    bulk::{self, JournalStatus, Outcome, Recipient},
     checked::SendTemplate,
     defaults,
     phone::PhoneNumber,
@@ -557,13 +557,13 @@ impl<'a> RunCampaign<'a> {
         claim: &Claim<'_>,
         outcome: &Outcome,
     ) -> Result<(), CampaignError> {
-        let (status, message_id, detail, retry_in) = match outcome {
-            Outcome::Sent(sent) => ("sent", Some(sent.id.as_str()), None, None),
-            Outcome::OutcomeUnknown(error) => {
-                ("unknown", None, error.as_ref().map(Error::to_string), None)
-            }
+        // The journal's status, as a bulk send records it; what it leaves out (a refusal
+        // before the send) is rejected.
+        let status = outcome.status().map_or("rejected", JournalStatus::as_str);
+        let (message_id, detail, retry_in) = match outcome {
+            Outcome::Sent(sent) => (Some(sent.id.as_str()), None, None),
+            Outcome::OutcomeUnknown(error) => (None, error.as_ref().map(Error::to_string), None),
             Outcome::NotSent(error) => (
-                "not_sent",
                 None,
                 Some(error.to_string()),
                 Some(
@@ -573,11 +573,10 @@ impl<'a> RunCampaign<'a> {
                         .max(defaults::CAMPAIGN_RETRY_DELAY),
                 ),
             ),
-            Outcome::Rejected(error) => ("rejected", None, Some(error.to_string()), None),
-            Outcome::InvalidPhone(error) => ("rejected", None, Some(error.to_string()), None),
-            Outcome::InvalidVariables(error) => ("rejected", None, Some(error.to_string()), None),
+            Outcome::Rejected(error) => (None, Some(error.to_string()), None),
+            Outcome::InvalidPhone(error) => (None, Some(error.to_string()), None),
+            Outcome::InvalidVariables(error) => (None, Some(error.to_string()), None),
             Outcome::MissingVariables { missing } => (
-                "rejected",
                 None,
                 Some(format!(
                     "missing template variables: {}",
@@ -587,7 +586,7 @@ impl<'a> RunCampaign<'a> {
             ),
             // A campaign's recipients are planned at creation and claimed one at a time: no
             // other outcome reaches here.
-            _ => ("rejected", None, None, None),
+            _ => (None, None, None),
         };
         client
             .execute(

@@ -27,6 +27,19 @@ pub enum JournalStatus {
     Unknown,
 }
 
+impl JournalStatus {
+    /// The name it is recorded under (as serialized, and in a campaign's `status` column).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Rejected => "rejected",
+            Self::NotSent => "not_sent",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
 /// Where a batch records its progress so it can resume; see the [module docs](super).
 ///
 /// `record` must be durable when it returns: the batch records [`JournalStatus::Sending`]
@@ -131,7 +144,12 @@ impl BulkJournal for FileJournal {
             let Line { key, status } = serde_json::from_str(&line).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!("bulk journal line {} is corrupt: {e}", number + 1),
+                    // The line holds phones: serde_json's message may quote one.
+                    format!(
+                        "bulk journal line {} is corrupt: {}",
+                        number + 1,
+                        crate::error::without_quoted_values(&e.to_string())
+                    ),
                 )
             })?;
             statuses.insert(key, status);
@@ -154,6 +172,20 @@ impl BulkJournal for FileJournal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_is_recorded_under_its_serialized_name() {
+        for status in [
+            JournalStatus::Sending,
+            JournalStatus::Sent,
+            JournalStatus::Rejected,
+            JournalStatus::NotSent,
+            JournalStatus::Unknown,
+        ] {
+            let serialized = serde_json::to_string(&status).unwrap();
+            assert_eq!(serialized, format!("\"{}\"", status.as_str()));
+        }
+    }
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("qyvo-journal-{}-{name}", std::process::id()));
@@ -224,6 +256,13 @@ mod tests {
                 .starts_with("bulk journal line 1 is corrupt"),
             "{err}"
         );
+        std::fs::write(&path, "{\"key\":14155550123,\"status\":\"sent\"}\n").unwrap();
+        let err = FileJournal::open(&path).unwrap().load().unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("bulk journal line 1 is corrupt")
+        );
+        assert!(!err.to_string().contains("4155550123"), "{err}");
     }
 
     #[test]

@@ -122,7 +122,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn status(&self) -> Option<JournalStatus> {
+    /// What the journal records for this outcome; `None` for an outcome decided before the
+    /// send (nothing to record).
+    pub(crate) fn status(&self) -> Option<JournalStatus> {
         Some(match self {
             Self::Sent(_) => JournalStatus::Sent,
             Self::Rejected(_) => JournalStatus::Rejected,

@@ -576,7 +576,7 @@ fn json_path(path: &serde_path_to_error::Path) -> String {
 
 /// serde_json's message without the values it quotes: `"…"` for strings, `` `…` `` for other
 /// values.
-fn without_quoted_values(message: &str) -> String {
+pub(crate) fn without_quoted_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut quote = None;
     for c in message.chars() {
