@@ -475,9 +475,7 @@ struct Tolerate;
 impl VisitMut for Tolerate {
     fn visit_field_mut(&mut self, field: &mut syn::Field) {
         visit_mut::visit_field_mut(self, field);
-        let is_option = matches!(&field.ty, syn::Type::Path(p)
-            if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
-        if !is_option && field.attrs.iter().any(has_bare_serde_default) {
+        if !is_option(&field.ty) && field.attrs.iter().any(has_bare_serde_default) {
             field.attrs.push(
                 syn::parse_quote!(#[serde(deserialize_with = "crate::types::null_as_default")]),
             );
@@ -573,8 +571,7 @@ impl VisitMut for Lenient {
         let Some(kind) = self.pending.remove(&key) else {
             return;
         };
-        let optional = matches!(&field.ty, syn::Type::Path(p)
-            if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+        let optional = is_option(&field.ty);
         if optional != (kind != "id") {
             self.problems.push(format!(
                 "{}.{}: `{kind}` fits {} field",
@@ -599,6 +596,11 @@ impl VisitMut for Lenient {
                 .push(syn::parse_quote!(#[serde(deserialize_with = #function)]));
         }
     }
+}
+
+/// Whether `ty` is an `Option<…>`.
+fn is_option(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }
 
 /// `#[serde(default, ..)]`: a default from `Default`, not from a function.

@@ -179,6 +179,12 @@ fn scaled(limit: u32, share: f64) -> u32 {
     ((f64::from(limit) * share) as u32).max(1)
 }
 
+/// The window a limiter keeps, in process or on Redis: the server's, widened by 0.2% against
+/// clock granularity.
+fn widened(window: Duration) -> Duration {
+    window + window / 500
+}
+
 impl RateLimiter {
     #[cfg(test)]
     pub(crate) fn new(limit: u32, window: Duration) -> Self {
@@ -189,7 +195,7 @@ impl RateLimiter {
     /// any limit the server announces.
     pub(crate) fn with_share(limit: u32, window: Duration, share: f64) -> Self {
         Self {
-            window: window + window / 500,
+            window: widened(window),
             share,
             state: Mutex::new(State {
                 limit: scaled(limit, share),

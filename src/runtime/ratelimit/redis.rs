@@ -14,7 +14,7 @@ use ::redis::{
 use sha2::{Digest, Sha256};
 use tokio::{sync::OnceCell, time::Instant};
 
-use super::{MAX_COUNTED, Permit, RateLimitStatus, RateLimiter};
+use super::{MAX_COUNTED, Permit, RateLimitStatus, RateLimiter, widened};
 use crate::{defaults, runtime::config::ConfigError};
 
 /// Redis's clock in milliseconds: every process reads the same one.
@@ -269,7 +269,7 @@ impl Shared {
             slots_key: format!("qyvo:ratelimit:{{{hash}}}:slots"),
             state_key: format!("qyvo:ratelimit:{{{hash}}}:state"),
             limit: limit.max(1),
-            window_ms: millis(window + window / 500).max(1),
+            window_ms: millis(widened(window)).max(1),
             connection: OnceCell::new(),
             fallback: RateLimiter::shared_with_share(
                 ("redis-fallback", &hash),
