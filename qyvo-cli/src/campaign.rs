@@ -27,7 +27,7 @@ use crate::{
     failure::{Exit, Failure, chain},
     output::Format,
     progress::{Interrupt, Progress},
-    sheet::{Invalid, Region, Row, Sheet},
+    sheet::{Invalid, PhoneColumn, Region, Row, Sheet, beside},
 };
 
 #[derive(Debug, Subcommand)]
@@ -53,13 +53,8 @@ pub struct SendArgs {
     /// The translation to send, e.g. `en` (Qyvo falls back to an approved one).
     #[arg(long)]
     language: Option<String>,
-    /// Read phone numbers written without `+` as national numbers of this region (ISO 3166
-    /// code: US, DE, FR…).
-    #[arg(long, value_name = "CODE")]
-    region: Option<String>,
-    /// The column of phone numbers.
-    #[arg(long, value_name = "COLUMN", default_value = "phone")]
-    phone_column: String,
+    #[command(flatten)]
+    phones: PhoneColumn,
     /// Fill placeholder NAME from COLUMN (repeat for several); then only these are sent.
     #[arg(long = "var", value_name = "NAME=COLUMN", value_parser = name_and_column)]
     vars: Vec<(String, String)>,
@@ -148,7 +143,7 @@ struct Summary {
 
 impl SendArgs {
     pub async fn run(self, connection: &Connection, output: Format) -> Result<(), Failure> {
-        let region = Region::new(self.region.clone())?;
+        let region = self.phones.region()?;
         let sheet = Sheet::read(&self.recipients)?;
         let candidates = self.candidates(sheet, &region)?;
         let (reported, placeholders_checked, ending) = if self.dry_run {
@@ -185,10 +180,7 @@ impl SendArgs {
         match ending {
             Ending::Finished => {}
             Ending::Interrupted => {
-                return Err(Failure::new(
-                    Exit::Interrupted,
-                    "interrupted: run the same command again to resume",
-                ));
+                return Err(Failure::interrupted());
             }
             Ending::Stopped(failure) => return Err(failure),
         }
@@ -203,7 +195,7 @@ impl SendArgs {
 
     /// Every row with its phone and variables.
     fn candidates(&self, sheet: Sheet, region: &Region) -> Result<Vec<Candidate>, Failure> {
-        let phone = sheet.require(&self.phone_column)?;
+        let phone = sheet.require(&self.phones.column)?;
         let variables: Vec<(String, usize)> = if self.vars.is_empty() {
             (0..sheet.headers().len())
                 .filter(|column| *column != phone)
@@ -264,12 +256,13 @@ impl SendArgs {
         let session = connection.connect().await?;
         let client = session.client().clone();
         let journal_path = self.journal.clone().unwrap_or_else(|| {
-            let mut path = self.recipients.clone().into_os_string();
-            path.push(format!(".{}.journal.jsonl", self.template));
-            path.into()
+            beside(
+                &self.recipients,
+                &format!(".{}.journal.jsonl", self.template),
+            )
         });
-        let journal = FileJournal::open(&journal_path)
-            .map_err(|e| Failure::io(&format!("journal {}", journal_path.display()), &e))?;
+        let journal =
+            FileJournal::open(&journal_path).map_err(|e| Failure::journal(&journal_path, &e))?;
 
         // Rows with a phone go to the bulk send (which also finds repeats); the others are
         // reported as they are.
@@ -298,7 +291,7 @@ impl SendArgs {
         let report = bulk
             .send()
             .await
-            .map_err(|e| Failure::io(&format!("journal {}", journal_path.display()), &e))?;
+            .map_err(|e| Failure::journal(&journal_path, &e))?;
         progress.finish();
 
         let lines: Vec<u64> = sendable.iter().map(|c| c.line).collect();

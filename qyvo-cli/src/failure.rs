@@ -2,6 +2,8 @@
 
 use std::{fmt, process::ExitCode};
 
+use qyvo::error::DecodeError;
+
 /// The exit codes, documented in `qyvo --help` and the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -40,6 +42,19 @@ impl Failure {
     /// A file the command writes (a report, a journal) failed.
     pub fn io(what: &str, error: &std::io::Error) -> Self {
         Self::new(Exit::Other, format!("{what}: {error}"))
+    }
+
+    /// A journal that cannot be opened, read or written.
+    pub fn journal(path: &std::path::Path, error: &std::io::Error) -> Self {
+        Self::io(&format!("journal {}", path.display()), error)
+    }
+
+    /// Ctrl-C: the journal lets the same command resume.
+    pub fn interrupted() -> Self {
+        Self::new(
+            Exit::Interrupted,
+            "interrupted: run the same command again to resume",
+        )
     }
 
     /// An SDK error: refused before sending (invalid input) or answered by the API.
@@ -116,8 +131,18 @@ impl From<anyhow::Error> for Failure {
     /// A generated command's error: the SDK's when the call failed, else the request body's
     /// (a file that cannot be read, JSON that does not fit).
     fn from(error: anyhow::Error) -> Self {
-        match error.downcast::<qyvo::Error>() {
-            Ok(error) => Self::sdk(&error),
+        let other = match error.downcast::<qyvo::Error>() {
+            Ok(error) => return Self::sdk(&error),
+            Err(other) => other,
+        };
+        // JSON that does not fit the request type: serde_json's message quotes the value,
+        // which may be a customer's phone or text.
+        let context = other.to_string();
+        match other.downcast::<serde_json::Error>() {
+            Ok(json) if json.classify() == serde_json::error::Category::Data => {
+                Self::input(format!("{context}: {}", DecodeError::from(json)))
+            }
+            Ok(json) => Self::input(format!("{context}: {json}")),
             Err(other) => Self::input(format!("{other:#}")),
         }
     }
@@ -153,6 +178,36 @@ mod tests {
         assert_eq!(
             one_line(&failure.message),
             "failed to parse x.json: expected `,` at line 2"
+        );
+    }
+
+    #[test]
+    fn a_body_that_does_not_fit_shows_no_value() {
+        let json =
+            serde_json::from_str::<qyvo::types::CreateContactRequest>(r#"{"phone": 33142764978}"#)
+                .unwrap_err();
+        let failure = Failure::from(anyhow::Error::new(json).context("failed to parse x.json"));
+        assert_eq!(failure.exit(), Exit::InvalidInput);
+        assert!(
+            failure
+                .message
+                .starts_with("failed to parse x.json: invalid type: integer"),
+            "{}",
+            failure.message
+        );
+        assert!(
+            !failure.message.contains("33142764978"),
+            "{}",
+            failure.message
+        );
+        let syntax = serde_json::from_str::<serde_json::Value>("{\"a\" 1}").unwrap_err();
+        let failure = Failure::from(anyhow::Error::new(syntax).context("failed to parse x.json"));
+        assert!(
+            failure
+                .message
+                .starts_with("failed to parse x.json: expected `:`"),
+            "{}",
+            failure.message
         );
     }
 }

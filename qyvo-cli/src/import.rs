@@ -24,10 +24,10 @@ use serde_json::{Map, Value};
 
 use crate::{
     connect::Connection,
-    failure::{Exit, Failure, chain},
+    failure::{Failure, chain},
     output::Format,
     progress::{Interrupt, Progress},
-    sheet::{Invalid, Region, Row, Sheet},
+    sheet::{Invalid, PhoneColumn, Region, Row, Sheet, beside},
 };
 
 #[derive(Debug, Subcommand)]
@@ -40,13 +40,8 @@ pub enum ContactsCommand {
 pub struct ImportArgs {
     /// The CSV file; its first row names the columns.
     file: PathBuf,
-    /// Read phone numbers written without `+` as national numbers of this region (ISO 3166
-    /// code: US, DE, FR…).
-    #[arg(long, value_name = "CODE")]
-    region: Option<String>,
-    /// The column of phone numbers.
-    #[arg(long, value_name = "COLUMN", default_value = "phone")]
-    phone_column: String,
+    #[command(flatten)]
+    phones: PhoneColumn,
     /// The column of names (default: `name`, if there is one).
     #[arg(long, value_name = "COLUMN")]
     name_column: Option<String>,
@@ -91,7 +86,7 @@ struct Contact {
 impl Columns {
     fn find(sheet: &Sheet, args: &ImportArgs) -> Result<Self, Failure> {
         Ok(Self {
-            phone: sheet.require(&args.phone_column)?,
+            phone: sheet.require(&args.phones.column)?,
             name: sheet.optional(args.name_column.as_deref(), "name")?,
             email: sheet.optional(args.email_column.as_deref(), "email")?,
             tags: sheet.optional(args.tags_column.as_deref(), "tags")?,
@@ -192,7 +187,7 @@ fn stops_the_import(error: &Error) -> bool {
 
 impl ImportArgs {
     pub async fn run(self, connection: &Connection, output: Format) -> Result<(), Failure> {
-        let region = Region::new(self.region.clone())?;
+        let region = self.phones.region()?;
         let sheet = Sheet::read(&self.file)?;
         let columns = Columns::find(&sheet, &self)?;
         let rows = sheet.rows.len();
@@ -214,16 +209,14 @@ impl ImportArgs {
 
         let session = connection.connect().await?;
         let client = session.client();
-        let journal_path = self.journal.unwrap_or_else(|| {
-            let mut path = self.file.clone().into_os_string();
-            path.push(".import.jsonl");
-            path.into()
-        });
-        let journal = FileJournal::open(&journal_path)
-            .map_err(|e| Failure::io(&format!("journal {}", journal_path.display()), &e))?;
+        let journal_path = self
+            .journal
+            .unwrap_or_else(|| beside(&self.file, ".import.jsonl"));
+        let journal =
+            FileJournal::open(&journal_path).map_err(|e| Failure::journal(&journal_path, &e))?;
         let done = journal
             .load()
-            .map_err(|e| Failure::io(&format!("journal {}", journal_path.display()), &e))?;
+            .map_err(|e| Failure::journal(&journal_path, &e))?;
 
         let mut summary = Summary {
             rows,
@@ -245,9 +238,9 @@ impl ImportArgs {
             } else {
                 match contact.upsert(client).await {
                     Ok(()) => {
-                        journal.record(&key, JournalStatus::Sent).map_err(|e| {
-                            Failure::io(&format!("journal {}", journal_path.display()), &e)
-                        })?;
+                        journal
+                            .record(&key, JournalStatus::Sent)
+                            .map_err(|e| Failure::journal(&journal_path, &e))?;
                         summary.created_or_updated += 1;
                     }
                     Err(error) if stops_the_import(&error) => {
@@ -283,10 +276,7 @@ impl ImportArgs {
             return Err(Failure::sdk(&error));
         }
         if interrupt.is_set() {
-            return Err(Failure::new(
-                Exit::Interrupted,
-                "interrupted: run the same command again to resume",
-            ));
+            return Err(Failure::interrupted());
         }
         Failure::partial(summary.invalid + summary.failed, rows, "rows")
     }

@@ -1,7 +1,7 @@
 //! CSV input with a header row: every row with its line number, or why it cannot be read; and
 //! the phone column read through the SDK's [`PhoneNumber`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use qyvo::phone::{PhoneError, PhoneNumber};
 
@@ -119,6 +119,33 @@ fn unreadable(error: &csv::Error) -> String {
 /// How phone numbers without a `+` are read: `--region`.
 #[derive(Debug, Clone, Default)]
 pub struct Region(Option<String>);
+
+/// Where a CSV file's phone numbers are, and how national ones are read: the flags of every
+/// command that reads one.
+#[derive(Debug, clap::Args)]
+pub struct PhoneColumn {
+    /// Read phone numbers written without `+` as national numbers of this region (ISO 3166
+    /// code: US, DE, FR…).
+    #[arg(long, value_name = "CODE")]
+    region: Option<String>,
+    /// The column of phone numbers.
+    #[arg(long = "phone-column", value_name = "COLUMN", default_value = "phone")]
+    pub column: String,
+}
+
+impl PhoneColumn {
+    /// The checked `--region`.
+    pub fn region(&self) -> Result<Region, Failure> {
+        Region::new(self.region.clone())
+    }
+}
+
+/// `file` with `suffix` appended to its name: where a command keeps its journal by default.
+pub fn beside(file: &Path, suffix: &str) -> PathBuf {
+    let mut path = file.as_os_str().to_owned();
+    path.push(suffix);
+    path.into()
+}
 
 impl Region {
     /// `--region`, checked once so that an unknown code is one error, not one per row.

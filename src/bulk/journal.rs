@@ -27,6 +27,7 @@ pub enum JournalStatus {
     Unknown,
 }
 
+#[cfg(feature = "postgres")]
 impl JournalStatus {
     /// The name it is recorded under (as serialized, and in a campaign's `status` column).
     pub(crate) fn as_str(self) -> &'static str {
@@ -173,6 +174,7 @@ impl BulkJournal for FileJournal {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "postgres")]
     #[test]
     fn a_status_is_recorded_under_its_serialized_name() {
         for status in [

@@ -531,6 +531,20 @@ impl DecodeError {
     }
 }
 
+/// Wraps serde_json's error, for callers that decode JSON of their own and must not show the
+/// values it quotes.
+///
+/// ```
+/// let e = serde_json::from_str::<u32>("\"+14155550123\"").unwrap_err();
+/// let decode = qyvo::error::DecodeError::from(e);
+/// assert!(!decode.to_string().contains("4155550123"));
+/// ```
+impl From<serde_json::Error> for DecodeError {
+    fn from(error: serde_json::Error) -> Self {
+        Self(error)
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&without_quoted_values(&self.0.to_string()))
