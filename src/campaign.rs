@@ -245,14 +245,11 @@ impl Campaigns {
             )
             .await?;
         if created == 0 {
-            let existing = transaction
-                .query_one(
-                    "SELECT template_id, language FROM qyvo_campaigns WHERE id = $1",
-                    &[&campaign.id],
-                )
-                .await?;
-            let same = existing.try_get::<_, String>(0)? == campaign.template_id
-                && existing.try_get::<_, Option<String>>(1)? == campaign.language;
+            let existing = stored(&transaction, &campaign.id).await?;
+            let same = existing.is_some_and(|existing| {
+                existing.template_id == campaign.template_id
+                    && existing.language == campaign.language
+            });
             return if same {
                 Ok(false)
             } else {
@@ -286,8 +283,29 @@ impl Campaigns {
     /// [`CampaignError::NotFound`]; [`CampaignError::Database`].
     pub async fn report(&self, id: &str) -> Result<CampaignReport, CampaignError> {
         let client = self.postgres.connect().await?;
-        report(&client, id).await
+        if stored(&client, id).await?.is_none() {
+            return Err(CampaignError::NotFound { id: id.to_owned() });
+        }
+        counts(&client, id).await
     }
+}
+
+/// The campaign `id` as stored, if it is.
+async fn stored(client: &impl GenericClient, id: &str) -> Result<Option<Campaign>, CampaignError> {
+    let Some(row) = client
+        .query_opt(
+            "SELECT template_id, language FROM qyvo_campaigns WHERE id = $1",
+            &[&id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Campaign {
+        id: id.to_owned(),
+        template_id: row.try_get(0)?,
+        language: row.try_get(1)?,
+    }))
 }
 
 /// The recipients of a new campaign, as the columns of their rows.
@@ -338,13 +356,8 @@ impl Rows {
     }
 }
 
-async fn report(client: &impl GenericClient, id: &str) -> Result<CampaignReport, CampaignError> {
-    let exists = client
-        .query_opt("SELECT 1 FROM qyvo_campaigns WHERE id = $1", &[&id])
-        .await?;
-    if exists.is_none() {
-        return Err(CampaignError::NotFound { id: id.to_owned() });
-    }
+/// Where the recipients of the (existing) campaign `id` stand.
+async fn counts(client: &impl GenericClient, id: &str) -> Result<CampaignReport, CampaignError> {
     let mut report = CampaignReport::default();
     for row in client
         .query(
@@ -436,26 +449,17 @@ impl<'a> RunCampaign<'a> {
     /// would hit stopped the run; [`CampaignError::Database`] when PostgreSQL failed: this
     /// worker sends nothing more, and running again resumes.
     pub async fn send(self) -> Result<CampaignReport, CampaignError> {
-        let client = self.campaigns.postgres.connect().await?;
-        let row = client
-            .query_opt(
-                "SELECT template_id, language FROM qyvo_campaigns WHERE id = $1",
-                &[&self.id],
-            )
+        let campaign = stored(&self.campaigns.postgres.connect().await?, &self.id)
             .await?
             .ok_or_else(|| CampaignError::NotFound {
                 id: self.id.clone(),
             })?;
-        let campaign = Campaign {
-            id: self.id.clone(),
-            template_id: row.try_get(0)?,
-            language: row.try_get(1)?,
-        };
         let stop = AtomicBool::new(false);
         let lanes = join_all((0..self.concurrency).map(|_| self.lane(&campaign, &stop))).await;
         // The first failure of any lane (they all stop at it).
         lanes.into_iter().collect::<Result<(), _>>()?;
-        report(&client, &self.id).await
+        // A connection of its own: one held through the whole run could have been dropped.
+        counts(&self.campaigns.postgres.connect().await?, &self.id).await
     }
 
     /// Claims, checks and sends recipients one after another, until none is left or another

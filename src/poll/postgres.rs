@@ -140,9 +140,14 @@ fn error(error: tokio_postgres::Error) -> CheckpointError {
             source: Box::new(error),
         }
     } else {
-        CheckpointError::Store {
-            source: Box::new(error),
-        }
+        store_error(error)
+    }
+}
+
+/// Any other failure of the store (a row or a checkpoint that does not convert).
+fn store_error(error: impl std::error::Error + Send + Sync + 'static) -> CheckpointError {
+    CheckpointError::Store {
+        source: Box::new(error),
     }
 }
 
@@ -161,26 +166,18 @@ impl CheckpointStore for PgCheckpointStore {
         let json = row
             .map(|row| row.try_get::<_, Option<serde_json::Value>>(0))
             .transpose()
-            .map_err(|e| CheckpointError::Store {
-                source: Box::new(e),
-            })?;
+            .map_err(store_error)?;
         let Some(json) = json.flatten() else {
             return Ok(None);
         };
-        serde_json::from_value(json)
-            .map(Some)
-            .map_err(|e| CheckpointError::Store {
-                source: Box::new(e),
-            })
+        serde_json::from_value(json).map(Some).map_err(store_error)
     }
 
     async fn save(&self, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
         let Some(token) = *self.token() else {
             return Err(CheckpointError::LeaseLost);
         };
-        let json = serde_json::to_value(checkpoint).map_err(|e| CheckpointError::Store {
-            source: Box::new(e),
-        })?;
+        let json = serde_json::to_value(checkpoint).map_err(store_error)?;
         let saved = self
             .with_connection(async |client| {
                 client
@@ -232,9 +229,7 @@ impl CheckpointStore for PgCheckpointStore {
         let token = row
             .map(|row| row.try_get::<_, i64>(0))
             .transpose()
-            .map_err(|e| CheckpointError::Store {
-                source: Box::new(e),
-            })?;
+            .map_err(store_error)?;
         *self.token() = token;
         Ok(match token {
             Some(token) => Lease::Held {
