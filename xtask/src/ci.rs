@@ -9,7 +9,8 @@
 //! (cargo-hack); `deny` checks licences, bans, duplicate versions and sources (cargo-deny,
 //! `deny.toml`; the advisory database is not fetched: it lives on GitHub, out of reach);
 //! `package` is `cargo publish --dry-run` of the three published crates (the SDK, the mock and
-//! the command line); `semver` compares the libraries' public API with the baseline
+//! the command line), after forgetting the sources cargo extracted when it last verified them
+//! (`forget_verified_packages`); `semver` compares the libraries' public API with the baseline
 //! (cargo-semver-checks); clippy's `incompatible_msrv` is denied in the workspace lints, so the
 //! `clippy` step holds the code to `rust-version`.
 
@@ -160,6 +161,15 @@ pub enum TestError {
     /// Installing the tools failed.
     #[error("setup failed")]
     Setup(#[from] SetupError),
+    /// A stale copy of a packaged crate could not be removed before the `package` step.
+    #[error("cannot remove {path}")]
+    Forget {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A step failed.
     #[error("step `{step}` failed")]
     Step {
@@ -183,7 +193,7 @@ pub fn test(root: &Path, runner: &mut dyn Runner) -> Result<(), TestError> {
         let packages = promised(|manifest| git(&["show", &format!("{}:{manifest}", baseline.rev)]));
         (baseline, packages)
     });
-    test_with(root, runner, baseline, &Host::probe())
+    test_with(root, runner, baseline, &Host::probe(), &cargo_home())
 }
 
 fn test_with(
@@ -191,12 +201,16 @@ fn test_with(
     runner: &mut dyn Runner,
     baseline: Option<(Baseline, Vec<&str>)>,
     host: &Host,
+    cargo_home: &Path,
 ) -> Result<(), TestError> {
     setup::setup(root, runner)?;
     servers::install(root, runner, host)?;
     let path = search_path(root);
     let with_path = |invocation: Invocation| invocation.env("PATH", &path);
     for &(step, program, args, env) in STEPS {
+        if step == "package" {
+            forget_verified_packages(cargo_home)?;
+        }
         let invocation = env.iter().fold(
             Invocation::new(program, args.iter().copied(), root),
             |inv, (name, value)| inv.env(name, value),
@@ -224,6 +238,56 @@ fn test_with(
             step: "semver",
             source,
         })
+}
+
+/// Removes the sources cargo extracted when it last verified the workspace's libraries.
+///
+/// `cargo publish --dry-run` of several crates verifies each against the others through a
+/// local registry (`target/package/tmp-registry`), whose packages cargo extracts under
+/// `$CARGO_HOME/registry/src/-<hash>/` and never again for the same name and version: a
+/// second run would compile the first run's sources, and fail on any API added since. The
+/// crates.io copies (`index.crates.io-…`) are left alone.
+fn forget_verified_packages(cargo_home: &Path) -> Result<(), TestError> {
+    let Ok(registries) = std::fs::read_dir(cargo_home.join("registry").join("src")) else {
+        return Ok(());
+    };
+    let local = registries
+        .flatten()
+        .filter(|registry| registry.file_name().to_string_lossy().starts_with('-'));
+    for registry in local {
+        for entry in std::fs::read_dir(registry.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = PUBLISHED.iter().any(|(package, _)| {
+                name.strip_prefix(package)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if ours {
+                let path = entry.path();
+                std::fs::remove_dir_all(&path)
+                    .map_err(|source| TestError::Forget { path, source })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Cargo's home: `$CARGO_HOME`, else `~/.cargo`.
+fn cargo_home() -> std::path::PathBuf {
+    std::env::var_os("CARGO_HOME").map_or_else(
+        || {
+            std::env::var_os("HOME")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_default()
+                .join(".cargo")
+        },
+        std::path::PathBuf::from,
+    )
 }
 
 /// `PATH` with the setup's cargo tools first.
@@ -275,7 +339,7 @@ mod tests {
             rev: "abc123".into(),
             why: "test",
         };
-        test_with(root, &mut recorder, Some((base, packages)), &READY).unwrap();
+        test_with(root, &mut recorder, Some((base, packages)), &READY, root).unwrap();
         recorder
     }
 
@@ -329,7 +393,7 @@ mod tests {
             ran: Vec::new(),
             fail_on: "clippy",
         };
-        let err = test_with(root.path(), &mut recorder, None, &READY).unwrap_err();
+        let err = test_with(root.path(), &mut recorder, None, &READY, root.path()).unwrap_err();
         assert_eq!(err.to_string(), "step `clippy` failed");
         assert_eq!(
             recorder.ran.last().map(|l| l.contains("clippy")),
@@ -357,6 +421,27 @@ mod tests {
         assert_eq!(baseline(&git(None, "fork")).unwrap().rev, "fork");
         assert_eq!(baseline(&git(None, "head")).unwrap().rev, "parent");
         assert_eq!(baseline(&|_: &[&str]| None), None);
+    }
+
+    #[test]
+    fn the_last_verification_of_the_libraries_is_forgotten() {
+        let home = tempfile::tempdir().unwrap();
+        let src = home.path().join("registry/src");
+        let dirs = [
+            "-147f2ee8d0e64a9c/qyvo-0.1.0",
+            "-147f2ee8d0e64a9c/qyvo-mock-0.1.0",
+            "-147f2ee8d0e64a9c/qyvo-extra-0.1.0",
+            "-147f2ee8d0e64a9c/serde-1.0.228",
+            "index.crates.io-1949cf8c6b5b557f/qyvo-0.1.0",
+        ];
+        for dir in dirs {
+            std::fs::create_dir_all(src.join(dir).join("src")).unwrap();
+        }
+        forget_verified_packages(home.path()).unwrap();
+        let left: Vec<bool> = dirs.iter().map(|dir| src.join(dir).exists()).collect();
+        assert_eq!(left, [false, false, true, true, true]);
+        // No registry yet: nothing to do.
+        forget_verified_packages(&home.path().join("nowhere")).unwrap();
     }
 
     #[test]
