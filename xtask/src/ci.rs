@@ -9,8 +9,8 @@
 //! (cargo-hack); `deny` checks licences, bans, duplicate versions and sources (cargo-deny,
 //! `deny.toml`; the advisory database is not fetched: it lives on GitHub, out of reach);
 //! `package` is `cargo publish --dry-run` of the three published crates (the SDK, the mock and
-//! the command line), after forgetting the sources cargo extracted when it last verified them
-//! (`forget_verified_packages`); `semver` compares the libraries' public API with the baseline
+//! the command line), after `forget` removed the sources and builds of the libraries cargo kept
+//! from its last verification (`forget_verified_packages`); `semver` compares the libraries' public API with the baseline
 //! (cargo-semver-checks); clippy's `incompatible_msrv` is denied in the workspace lints, so the
 //! `clippy` step holds the code to `rust-version`.
 
@@ -40,6 +40,8 @@ pub const STEPS: &[Step] = &[
     ("doc",      "cargo", &["doc", "--workspace", "--no-deps"],                                          &[("RUSTDOCFLAGS", "-D warnings")]),
     ("features", "cargo", &["hack", "check", "--package", "qyvo", "--each-feature", "--no-dev-deps"],    &[]),
     ("deny",     "cargo", &["deny", "--all-features", "check", "licenses", "bans", "sources"],           &[]),
+    // The last verification's builds of the libraries (see `forget_verified_packages`).
+    ("forget",   "cargo", &["clean", "--package", "qyvo", "--package", "qyvo-mock"],                 &[]),
     ("package",  "cargo", &["publish", "--dry-run", "--allow-dirty", "--package", "qyvo", "--package", "qyvo-mock", "--package", "qyvo-cli"], &[]),
 ];
 
@@ -208,7 +210,7 @@ fn test_with(
     let path = search_path(root);
     let with_path = |invocation: Invocation| invocation.env("PATH", &path);
     for &(step, program, args, env) in STEPS {
-        if step == "package" {
+        if step == "forget" {
             forget_verified_packages(cargo_home)?;
         }
         let invocation = env.iter().fold(
@@ -244,9 +246,10 @@ fn test_with(
 ///
 /// `cargo publish --dry-run` of several crates verifies each against the others through a
 /// local registry (`target/package/tmp-registry`), whose packages cargo extracts under
-/// `$CARGO_HOME/registry/src/-<hash>/` and never again for the same name and version: a
-/// second run would compile the first run's sources, and fail on any API added since. The
-/// crates.io copies (`index.crates.io-…`) are left alone.
+/// `$CARGO_HOME/registry/src/-<hash>/` and never again for the same name and version, and
+/// whose builds it never rebuilds either: a second run would compile (or reuse) the first
+/// run's sources, and fail on any API added since. The `forget` step removes the builds
+/// (`cargo clean`), this the sources; the crates.io copies (`index.crates.io-…`) are left alone.
 fn forget_verified_packages(cargo_home: &Path) -> Result<(), TestError> {
     let Ok(registries) = std::fs::read_dir(cargo_home.join("registry").join("src")) else {
         return Ok(());
@@ -366,6 +369,7 @@ mod tests {
                 "cargo doc --workspace --no-deps",
                 "cargo hack check --package qyvo --each-feature --no-dev-deps",
                 "cargo deny --all-features check licenses bans sources",
+                "cargo clean --package qyvo --package qyvo-mock",
                 "cargo publish --dry-run --allow-dirty --package qyvo --package qyvo-mock --package qyvo-cli",
                 "cargo semver-checks check-release --package qyvo --package qyvo-mock --default-features --baseline-rev abc123",
             ]
