@@ -39,6 +39,11 @@
 //!    `sent`, `rejected`, `not_sent` (certainly not sent: tried again after
 //!    [`defaults::CAMPAIGN_RETRY_DELAY`]) or `unknown` (it may have gone out).
 //!
+//! **Stopping.** An error every later send would hit too (the token is revoked, the template
+//! is missing or not approved…) stops the run with [`CampaignError::Stopped`]: the recipient
+//! it hit is `not_sent`, claimable at once, and the others stay `pending`, so running again
+//! once the cause is fixed sends them all.
+//!
 //! **Never twice.** A worker killed between 3 and 4 leaves its recipient `sending`: whether the
 //! message went out is unknown, and it is never sent again, by any worker. That is the price
 //! of safety: at most [`concurrency`](RunCampaign::concurrency) recipients per killed worker.
@@ -91,8 +96,8 @@ pub enum CampaignError {
         id: String,
     },
     /// An error every later send would hit too (the token is revoked, the template is
-    /// missing or not approved…): the run stopped, and the recipients not claimed yet stay
-    /// `pending` for a later run.
+    /// missing or not approved…): the run stopped; the recipient it hit is `not_sent`, the
+    /// recipients not claimed yet stay `pending`, and a later run sends them.
     Stopped {
         /// The error.
         source: Error,
@@ -546,9 +551,7 @@ impl<'a> RunCampaign<'a> {
                 outcome
             }
         };
-        if bulk::stops_the_batch(&outcome)
-            && let Outcome::Rejected(source) = outcome
-        {
+        if let Outcome::Stopped(source) = outcome {
             return Err(CampaignError::Stopped { source });
         }
         Ok(true)
@@ -561,9 +564,9 @@ impl<'a> RunCampaign<'a> {
         claim: &Claim<'_>,
         outcome: &Outcome,
     ) -> Result<(), CampaignError> {
-        // The journal's status, as a bulk send records it; what it leaves out (a refusal
-        // before the send) is rejected.
-        let status = outcome.status().map_or("rejected", JournalStatus::as_str);
+        // The journal's status, as a bulk send records it. A campaign's recipients are planned
+        // at creation and claimed one at a time: only outcomes of a send reach here.
+        let status = outcome.status().unwrap_or(JournalStatus::Rejected).as_str();
         let (message_id, detail, retry_in) = match outcome {
             Outcome::Sent(sent) => (Some(sent.id.as_str()), None, None),
             Outcome::OutcomeUnknown(error) => (None, error.as_ref().map(Error::to_string), None),
@@ -578,6 +581,8 @@ impl<'a> RunCampaign<'a> {
                 ),
             ),
             Outcome::Rejected(error) => (None, Some(error.to_string()), None),
+            // Claimable by the next run, as soon as its cause is fixed.
+            Outcome::Stopped(error) => (None, Some(error.to_string()), Some(Duration::ZERO)),
             Outcome::InvalidPhone(error) => (None, Some(error.to_string()), None),
             Outcome::InvalidVariables(error) => (None, Some(error.to_string()), None),
             Outcome::MissingVariables { missing } => (
@@ -588,8 +593,6 @@ impl<'a> RunCampaign<'a> {
                 )),
                 None,
             ),
-            // A campaign's recipients are planned at creation and claimed one at a time: no
-            // other outcome reaches here.
             _ => (None, None, None),
         };
         client

@@ -221,7 +221,7 @@ async fn an_error_that_fails_every_send_stops_the_batch() {
         .unwrap();
     assert!(matches!(
         report.results[0].outcome,
-        Outcome::Rejected(Error::NoApprovedTranslation { .. })
+        Outcome::Stopped(Error::NoApprovedTranslation { .. })
     ));
     for result in &report.results[1..] {
         assert!(
@@ -230,6 +230,37 @@ async fn an_error_that_fails_every_send_stops_the_batch() {
         );
     }
     assert_eq!(server.count(Operation::SendTemplateMessage), 1);
+}
+
+/// The recipient a revoked token stopped the batch on was not sent: once the token works
+/// again, the resumed batch sends it with the others.
+#[tokio::test]
+async fn a_batch_stopped_by_a_revoked_token_resumes_with_everyone() {
+    let server = MockServer::start().await.unwrap();
+    let client = client_for(&server);
+    server.inject(
+        Injection::new(Fault::Status(qyvo_mock::StatusCode::UNAUTHORIZED))
+            .on(Operation::SendTemplateMessage),
+    );
+    let (_dir, path) = journal_path("revoked");
+    let recipients = || {
+        (0..5)
+            .map(|i| Recipient::new(phone(i), vars("x")))
+            .collect()
+    };
+    let stopped = run_journaled(&client, recipients(), &path).await;
+    assert!(matches!(
+        stopped.results[0].outcome,
+        Outcome::Stopped(Error::Unauthenticated)
+    ));
+    assert!(
+        stopped.results[1..]
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::NotAttempted))
+    );
+    let resumed = run_journaled(&client, recipients(), &path).await;
+    assert_eq!(resumed.sent(), 5, "{resumed:?}");
+    assert!((0..5).all(|i| outbound(&server, &phone(i)) == 1));
 }
 
 /// A stop signal (Ctrl-C in the CLI) starts nothing new but lets the sends under way finish

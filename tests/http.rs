@@ -533,3 +533,71 @@ async fn the_users_http_settings_stay_and_the_sdks_rules_hold_on_top() {
     assert!(matches!(err, Error::Redirected { .. }), "{err:?}");
     assert!(elsewhere.requests().is_empty());
 }
+
+/// The server refuses a bulk send the template lookup said was complete (the template gained
+/// a placeholder in between): the journal records the refusal, so a resumed batch neither
+/// sends again nor calls it unknown.
+#[tokio::test]
+async fn a_refusal_after_a_bulk_send_is_journaled_rejected() {
+    use qyvo::{
+        bulk::{FileJournal, JournalStatus, Outcome, Recipient},
+        template::Variables,
+    };
+
+    let server = Recorder::start().await;
+    server.answer(
+        "/actions/get-template",
+        [Canned::json(
+            200,
+            json!({"id": "01J0ABCDEFGHJKMNPQRSTVWXYZ", "name": "order_shipped",
+                   "category": "UTILITY", "status": "APPROVED", "languages": ["en"],
+                   "body": "Hi {{1}}", "placeholders": ["1"],
+                   "created_at": "2026-04-01T09:00:00+00:00"}),
+        )],
+    );
+    server.answer(
+        "/actions/send-template-message",
+        [Canned::json(
+            422,
+            json!({"error": "Template requires variables that were not provided.",
+                   "expected_placeholders": ["1", "2"], "missing": ["2"]}),
+        )],
+    );
+    let client = server.client(TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let batch = || {
+        client
+            .send_template_bulk(
+                "01J0ABCDEFGHJKMNPQRSTVWXYZ",
+                [Recipient::new(
+                    "+14155550123",
+                    Variables::from_iter([("1", "Ann")]),
+                )],
+            )
+            .journal(FileJournal::open(&path).unwrap())
+            .send()
+    };
+    let first = batch().await.unwrap();
+    assert!(
+        matches!(&first.results[0].outcome, Outcome::MissingVariables { missing } if missing == &["2"]),
+        "{first:?}"
+    );
+    let sends = || {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/send-template-message"))
+            .count()
+    };
+    assert_eq!(sends(), 1);
+    let resumed = batch().await.unwrap();
+    assert!(
+        matches!(
+            resumed.results[0].outcome,
+            Outcome::AlreadyDone(JournalStatus::Rejected)
+        ),
+        "{resumed:?}"
+    );
+    assert_eq!(sends(), 1);
+}

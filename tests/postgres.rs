@@ -94,7 +94,7 @@ fn main() -> ExitCode {
         server: OnceLock::new(),
         databases: AtomicU32::new(0),
     });
-    let trials = trials![fixture; migrations_apply_once_however_many_replicas_start, one_replica_holds_the_lease_and_fencing_refuses_the_others, a_campaign_is_created_once_with_its_refusals, two_workers_split_a_campaign_and_message_nobody_twice, a_send_that_may_have_gone_out_is_never_sent_again, an_error_every_send_would_hit_stops_the_run];
+    let trials = trials![fixture; migrations_apply_once_however_many_replicas_start, one_replica_holds_the_lease_and_fencing_refuses_the_others, a_campaign_is_created_once_with_its_refusals, two_workers_split_a_campaign_and_message_nobody_twice, a_send_that_may_have_gone_out_is_never_sent_again, an_error_every_send_would_hit_stops_the_run, a_campaign_stopped_by_a_revoked_token_sends_everyone_once_it_works];
     let exit = qyvo_test_tools::run(trials);
     drop(fixture);
     exit
@@ -361,6 +361,46 @@ async fn an_error_every_send_would_hit_stops_the_run(fixture: Arc<Fixture>) {
         .unwrap_err();
     assert!(matches!(error, CampaignError::Stopped { .. }), "{error:?}");
     let report = campaigns.report("pending-template").await.unwrap();
-    assert_eq!((report.rejected, report.pending), (1, 4), "{report:?}");
+    assert_eq!((report.not_sent, report.pending), (1, 4), "{report:?}");
     assert!(!report.is_done());
+}
+
+async fn a_campaign_stopped_by_a_revoked_token_sends_everyone_once_it_works(fixture: Arc<Fixture>) {
+    let campaigns = Campaigns::new(fixture.migrated().await);
+    campaigns
+        .create(NewCampaign::new(
+            "revoked",
+            seed::ORDER_SHIPPED_TEMPLATE_ID,
+            (0..5).map(recipient),
+        ))
+        .await
+        .unwrap();
+    let server = mock().await;
+    server.inject(
+        Injection::new(Fault::Status(qyvo_mock::StatusCode::UNAUTHORIZED))
+            .on(Operation::SendTemplateMessage),
+    );
+    let client = client(&server);
+    let run = || {
+        client
+            .run_campaign(&campaigns, "revoked")
+            .concurrency(1)
+            .send()
+    };
+    let error = run().await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CampaignError::Stopped {
+                source: Error::Unauthenticated
+            }
+        ),
+        "{error:?}"
+    );
+    let stopped = campaigns.report("revoked").await.unwrap();
+    assert_eq!((stopped.not_sent, stopped.pending), (1, 4), "{stopped:?}");
+    // The token works again: the next run sends all five, the one it hit included, at once.
+    let report = run().await.unwrap();
+    assert_eq!(report.sent, 5, "{report:?}");
+    assert_eq!(received(&server, 5), [1; 5]);
 }

@@ -251,6 +251,18 @@ async fn story(server: &MockServer, trace_bodies: bool) -> Vec<String> {
     show("webhook_error", format!("{bad:?} / {bad}"));
     let event = WebhookEvent::from_slice(body.as_bytes()).unwrap();
     assert_eq!(event.event_name(), "message.received");
+    // serde_json quotes a string where an object belongs: the error must not.
+    let misshapen = json!({"event": "message.received", "tenant_id": "t1", "message": PHONE});
+    let misshapen = WebhookEvent::from_slice(misshapen.to_string().as_bytes()).unwrap_err();
+    let source = std::error::Error::source(&misshapen).expect("the decoder's error");
+    assert!(
+        source.to_string().starts_with("invalid type: string"),
+        "{source}"
+    );
+    show(
+        "webhook_payload_error",
+        format!("{misshapen:?} / {misshapen} / {source} / {source:?}"),
+    );
     show("server", format!("{server:?}"));
     // The journal holds the request bodies, phones included: only its tokens are checked.
     let journal = format!("{:?}", server.journal());

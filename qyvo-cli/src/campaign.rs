@@ -310,13 +310,10 @@ impl SendArgs {
             ));
         }
         reported.sort_by_key(|r| r.line);
-        // An error that stopped the batch before anything went out fails the command with it.
-        let nothing_sent = report
-            .results
-            .iter()
-            .all(|r| !matches!(r.outcome, Outcome::Sent(_) | Outcome::AlreadyDone(_)));
+        // An error every send would hit (a revoked token, an unapproved template) stopped the
+        // batch: the command fails with it.
         let stopped_by = report.results.iter().find_map(|r| match &r.outcome {
-            Outcome::Rejected(error) if nothing_sent => Some(Failure::sdk(error)),
+            Outcome::Stopped(error) => Some(Failure::sdk(error)),
             _ => None,
         });
         let ending = match stopped_by {
@@ -332,7 +329,7 @@ impl SendArgs {
 enum Ending {
     Finished,
     Interrupted,
-    /// An API error before anything was sent.
+    /// An API error every send would hit stopped the batch.
     Stopped(Failure),
 }
 
@@ -404,7 +401,7 @@ fn describe(reported: Reported, outcome: &Outcome, lines: &[u64]) -> Reported {
             )),
         ),
         Outcome::Rejected(error) => ("rejected", Some(chain(error))),
-        Outcome::NotSent(error) => (
+        Outcome::NotSent(error) | Outcome::Stopped(error) => (
             "not_sent",
             Some(format!("{}; a re-run tries again", chain(error))),
         ),

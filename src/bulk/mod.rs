@@ -23,7 +23,9 @@
 //!
 //! **Stopping early.** An error that would fail every remaining send (the token is revoked,
 //! the template is missing or not approved, no workspace or WhatsApp number) stops the batch:
-//! recipients not yet started are reported as [`Outcome::NotAttempted`]. So does the signal
+//! the recipients it hit are [`Outcome::Stopped`] and those not yet started
+//! [`Outcome::NotAttempted`]; none of them was sent, so a resumed batch sends them all once the
+//! cause is fixed. So does the signal
 //! given to [`SendTemplateBulk::stop_on`] (Ctrl-C, a shutdown), once it fires: the sends under
 //! way finish and are recorded, so a resumed batch knows their outcome.
 
@@ -105,8 +107,13 @@ pub enum Outcome {
         /// The index of the first occurrence.
         first: usize,
     },
-    /// The server refused this send (a 4xx), or its template lookup; nothing was sent.
+    /// The server refused this send (a 4xx) for a reason of its own; nothing was sent, and a
+    /// resumed batch does not try again.
     Rejected(Error),
+    /// An error every later send would hit too (the token is revoked, the template is missing
+    /// or not approved, no workspace or WhatsApp number): nothing was sent, the batch stopped,
+    /// and a resumed batch tries again.
+    Stopped(Error),
     /// The send certainly did not happen and waiting may help (rate limited beyond the retry
     /// policy, a connection that failed before the request was written, a failed template
     /// lookup); a resumed batch tries again.
@@ -122,15 +129,18 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// What the journal records for this outcome; `None` for an outcome decided before the
-    /// send (nothing to record).
+    /// What the journal records for this outcome; `None` for an outcome that is no send's
+    /// (a repeated phone, a recipient done earlier or never started).
     pub(crate) fn status(&self) -> Option<JournalStatus> {
         Some(match self {
             Self::Sent(_) => JournalStatus::Sent,
-            Self::Rejected(_) => JournalStatus::Rejected,
-            Self::NotSent(_) => JournalStatus::NotSent,
+            Self::Rejected(_)
+            | Self::InvalidPhone(_)
+            | Self::MissingVariables { .. }
+            | Self::InvalidVariables(_) => JournalStatus::Rejected,
+            Self::NotSent(_) | Self::Stopped(_) => JournalStatus::NotSent,
             Self::OutcomeUnknown(_) => JournalStatus::Unknown,
-            _ => return None,
+            Self::Duplicate { .. } | Self::AlreadyDone(_) | Self::NotAttempted => return None,
         })
     }
 }
@@ -346,7 +356,7 @@ impl<'a> SendTemplateBulk<'a> {
                                 outcome
                             }
                         };
-                        if stops_the_batch(&outcome) {
+                        if matches!(outcome, Outcome::Stopped(_)) {
                             stop.store(true, Ordering::Release);
                         }
                         outcome
@@ -404,23 +414,23 @@ pub(crate) fn unsent(error: Error) -> Outcome {
         Error::InvalidPhone(e) => Outcome::InvalidPhone(e),
         Error::MissingVariables { missing, .. } => Outcome::MissingVariables { missing },
         Error::InvalidVariables(e) => Outcome::InvalidVariables(e),
+        e if fails_every_send(&e) => Outcome::Stopped(e),
         e if e.is_transient() => Outcome::NotSent(e),
         e => Outcome::Rejected(e),
     }
 }
 
-/// Errors that every later send would hit too.
-pub(crate) fn stops_the_batch(outcome: &Outcome) -> bool {
-    matches!(
-        outcome,
-        Outcome::Rejected(
-            Error::Unauthenticated
-                | Error::Forbidden { .. }
-                | Error::NoWorkspace
-                | Error::NoWhatsAppAccount
-                | Error::NoApprovedTranslation { .. }
-        )
-    ) || matches!(outcome, Outcome::Rejected(Error::NotFound { what, .. }) if what == "template")
+/// Whether every later send of the batch would hit this error too.
+fn fails_every_send(error: &Error) -> bool {
+    match error {
+        Error::Unauthenticated
+        | Error::Forbidden { .. }
+        | Error::NoWorkspace
+        | Error::NoWhatsAppAccount
+        | Error::NoApprovedTranslation { .. } => true,
+        Error::NotFound { what, .. } => what == "template",
+        _ => false,
+    }
 }
 
 #[cfg(test)]

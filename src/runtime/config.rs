@@ -32,7 +32,8 @@ pub enum ConfigError {
     },
     /// The base URL does not parse or cannot be a base.
     InvalidBaseUrl {
-        /// The URL as given.
+        /// The URL as given, without any credentials, query or fragment it carries (they may
+        /// hold a secret): `https://…@qyvo.io/api/v1?…`.
         url: String,
         /// Why it was refused.
         reason: String,
@@ -388,7 +389,7 @@ impl ClientBuilder {
 /// Parses and checks a base URL; without `tls`, only a loopback `http` one passes.
 fn checked_base_url(raw: &str, tls: bool) -> Result<Url, ConfigError> {
     let invalid = |reason: String| ConfigError::InvalidBaseUrl {
-        url: raw.to_owned(),
+        url: without_secrets(raw),
         reason,
     };
     let url = Url::parse(raw.trim()).map_err(|e| invalid(e.to_string()))?;
@@ -412,6 +413,26 @@ fn checked_base_url(raw: &str, tls: bool) -> Result<Url, ConfigError> {
         }),
         other => Err(invalid(format!("unsupported scheme {other:?}"))),
     }
+}
+
+/// A URL, parsed or not, with its credentials, query and fragment elided.
+fn without_secrets(raw: &str) -> String {
+    let (rest, cut) = match raw.find(['?', '#']) {
+        Some(at) => (&raw[..at], true),
+        None => (raw, false),
+    };
+    let start = rest.find("://").map_or(0, |at| at + 3);
+    let authority = &rest[start..];
+    let end = authority.find('/').unwrap_or(authority.len());
+    let mut shown = match authority[..end].rfind('@') {
+        Some(at) => format!("{}…{}", &rest[..start], &authority[at..]),
+        None => rest.to_owned(),
+    };
+    if cut {
+        shown.push_str(&raw[rest.len()..=rest.len()]);
+        shown.push('…');
+    }
+    shown
 }
 
 /// Whether the URL's host is a loopback address or `localhost`.
@@ -527,6 +548,25 @@ mod tests {
                 ),
                 "{raw}"
             );
+        }
+    }
+
+    #[test]
+    fn a_refused_base_url_is_shown_without_its_secrets() {
+        for (raw, shown) in [
+            ("https://u:s3cret@qyvo.io/api", "https://…@qyvo.io/api"),
+            ("https://s3cret@qyvo.io", "https://…@qyvo.io"),
+            ("https://qyvo.io/api?token=s3cret", "https://qyvo.io/api?…"),
+            ("https://qyvo.io/api#s3cret", "https://qyvo.io/api#…"),
+            ("u:s3cret@qyvo.io/x?y", "…@qyvo.io/x?…"),
+            ("https://u:s3 cret@qyvo.io", "https://…@qyvo.io"),
+        ] {
+            let err = checked_base_url(raw, true).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::InvalidBaseUrl { url, .. } if url == shown),
+                "{raw}: {err:?}"
+            );
+            assert!(!format!("{err} {err:?}").contains("s3"), "{err}");
         }
     }
 

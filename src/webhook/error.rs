@@ -2,11 +2,14 @@
 
 use std::{error::Error, fmt};
 
+use crate::error::DecodeError;
+
 /// Why a webhook delivery could not be verified or decoded, or a secret could not be used.
 ///
-/// No variant ever carries the secret, and `Display` never quotes the payload: a decoding
-/// failure names only the JSON path (the underlying [`serde_json::Error`], reachable through
-/// [`Error::source`], may quote the offending value).
+/// No variant ever carries the secret, and neither `Display`, `Debug` nor any
+/// [`source`](Error::source) quotes the payload: a decoding failure names the JSON path, and
+/// its [`DecodeError`] leaves out the values serde_json would quote (a payload holds phone
+/// numbers, names and message text).
 ///
 /// [`WebhookError::is_signature_error`] tells the failures that should be answered with
 /// `401 Unauthorized` from those that should be answered with `400 Bad Request`.
@@ -60,8 +63,9 @@ pub enum WebhookError {
         /// Where decoding stopped, as a JSON path such as `message.created_at` (`.` for the
         /// document itself).
         path: String,
-        /// The decoder's error.
-        source: serde_json::Error,
+        /// The decoder's error, without the values it quotes
+        /// ([`DecodeError::inner`] has them).
+        source: DecodeError,
     },
 }
 

@@ -204,11 +204,11 @@ fn decode<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, WebhookError> 
     let value =
         serde_path_to_error::deserialize(&mut de).map_err(|e| WebhookError::InvalidPayload {
             path: e.path().to_string(),
-            source: e.into_inner(),
+            source: e.into_inner().into(),
         })?;
     de.end().map_err(|source| WebhookError::InvalidPayload {
         path: ".".to_owned(),
-        source,
+        source: source.into(),
     })?;
     Ok(value)
 }

@@ -212,3 +212,66 @@ async fn a_dry_run_checks_every_row_and_sends_zero_requests() {
     assert_eq!(lines, [3, 5, 6]);
     assert!(server.journal().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_stopped_by_a_revoked_token_sends_everyone_once_the_token_works() {
+    let server = server().await;
+    let dir = workdir();
+    let mut csv = String::from("phone,1,2,3\n");
+    for i in 0..5 {
+        csv.push_str(&format!("{},Ada,ORD-{i},https://t.example/{i}\n", phone(i)));
+    }
+    write(dir.path(), "recipients.csv", &csv);
+    let send = || {
+        campaign(
+            qyvo(&server, dir.path()),
+            &["--concurrency", "1", "--report", "report.json"],
+        )
+    };
+    server.inject(
+        Injection::new(Fault::Status(qyvo_mock::StatusCode::UNAUTHORIZED))
+            .on(Operation::SendTemplateMessage),
+    );
+    let stopped = run(&mut send()).await;
+    assert_eq!(
+        stopped.code, 4,
+        "the API error that stopped it: {stopped:?}"
+    );
+    assert!(
+        stopped
+            .stderr
+            .ends_with("\nqyvo: unauthenticated: the token is missing, wrong or revoked\n"),
+        "{}",
+        stopped.stderr
+    );
+    let report: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let statuses: Vec<&str> = report
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "not_sent",
+            "not_attempted",
+            "not_attempted",
+            "not_attempted",
+            "not_attempted"
+        ]
+    );
+
+    // The token works again: the same command sends all five, the one it hit included.
+    let resumed = run(&mut send()).await;
+    assert_eq!(resumed.code, 0, "{resumed:?}");
+    assert_eq!(resumed.json()["counts"]["sent"], 5);
+    for i in 0..5 {
+        assert_eq!(
+            server
+                .outbound_messages(server.token(), &phone(i))
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
