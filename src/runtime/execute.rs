@@ -185,8 +185,8 @@ pub(crate) async fn error_response(
 /// Reads an answer's body (bounded) and classifies the answer.
 ///
 /// A JSON body is read up to `max` bytes with the permissive error schema; any other body only
-/// up to an excerpt ([`MAX_RAW_ERROR_CHARS`]), however long it is. A redirect's body is not
-/// read.
+/// up to an excerpt ([`MAX_RAW_ERROR_CHARS`]), however long it is. Only a 4xx or 5xx body is
+/// read: classification uses no other.
 async fn read_error(
     mut response: Response,
     max: usize,
@@ -195,7 +195,7 @@ async fn read_error(
 ) -> Error {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let body = if status.is_redirection() {
+    let body = if !status.is_client_error() && !status.is_server_error() {
         Body::Text(String::new())
     } else if is_json(&headers) {
         Body::Json(api_error(&head(response, max).await))
