@@ -89,22 +89,28 @@ pub struct Baseline {
 }
 
 /// The semver baseline: the newest release tag (`v*`) reachable from `HEAD`; until a tag
-/// exists, the commit of `main` this work starts from (the merge base of `HEAD` and `main`),
-/// or, on `main` itself, `HEAD`'s first parent (the previous commit of `main`). `None` when
-/// none exists (a first commit, a shallow clone).
+/// exists, the commit that set the version `HEAD` has (the newest to change a `version = `
+/// line of the root `Cargo.toml`), so that nothing since breaks the API without a new version,
+/// however many commits land at once; and when `HEAD` is that commit, its parent, so that a
+/// version bump is checked against the version before it. `None` when there is none (a first
+/// commit, a shallow clone).
 ///
 /// `git` answers a git command's trimmed output, `None` when it fails.
 ///
 /// ```
 /// use xtask::ci::baseline;
 ///
-/// let on_main = |args: &[&str]| match args {
-///     ["describe", ..] => None,
-///     ["rev-parse", "--verify", "--quiet", "HEAD"] | ["merge-base", "HEAD", "main"] => Some("c2".into()),
-///     ["rev-parse", "--verify", "--quiet", "HEAD^"] => Some("c1".into()),
-///     _ => None,
+/// let git = |head: &'static str| {
+///     move |args: &[&str]| match args {
+///         ["describe", ..] => None,
+///         ["rev-parse", "--verify", "--quiet", "HEAD"] => Some(head.to_owned()),
+///         ["rev-parse", "--verify", "--quiet", "HEAD^"] => Some("c2".to_owned()),
+///         ["log", ..] => Some("c3".to_owned()), // c3 set the version
+///         _ => None,
+///     }
 /// };
-/// assert_eq!(baseline(&on_main).unwrap().rev, "c1");
+/// assert_eq!(baseline(&git("c5")).unwrap().rev, "c3");
+/// assert_eq!(baseline(&git("c3")).unwrap().rev, "c2");
 /// ```
 pub fn baseline(git: &impl Fn(&[&str]) -> Option<String>) -> Option<Baseline> {
     if let Some(tag) = git(&[
@@ -121,16 +127,24 @@ pub fn baseline(git: &impl Fn(&[&str]) -> Option<String>) -> Option<Baseline> {
         });
     }
     let head = git(&["rev-parse", "--verify", "--quiet", "HEAD"])?;
-    match git(&["merge-base", "HEAD", "main"]) {
-        Some(base) if base != head => Some(Baseline {
-            rev: base,
-            why: "no release tag yet: the commit of main this branch starts from",
-        }),
-        _ => git(&["rev-parse", "--verify", "--quiet", "HEAD^"]).map(|parent| Baseline {
-            rev: parent,
-            why: "no release tag yet: the previous commit of main",
-        }),
+    let versioned = git(&[
+        "log",
+        "-1",
+        "--format=%H",
+        "-G^version = ",
+        "--",
+        "Cargo.toml",
+    ])?;
+    if versioned != head {
+        return Some(Baseline {
+            rev: versioned,
+            why: "no release tag yet: the commit that set the current version",
+        });
     }
+    git(&["rev-parse", "--verify", "--quiet", "HEAD^"]).map(|parent| Baseline {
+        rev: parent,
+        why: "no release tag yet: this commit sets the version, so the one before it",
+    })
 }
 
 /// Runs `git` in `root`, answering its trimmed standard output when it succeeds.
@@ -407,24 +421,32 @@ mod tests {
     }
 
     #[test]
-    fn the_baseline_is_the_last_tag_then_the_branch_point_then_the_previous_commit() {
-        let git = |tag: Option<&str>, base: &str| {
+    fn the_baseline_is_the_last_tag_then_the_commit_that_set_the_version() {
+        let git = |tag: Option<&str>, versioned: Option<&str>| {
             let tag = tag.map(str::to_owned);
-            let base = base.to_owned();
+            let versioned = versioned.map(str::to_owned);
             move |args: &[&str]| match args {
                 ["describe", ..] => tag.clone(),
                 ["rev-parse", "--verify", "--quiet", "HEAD"] => Some("head".to_owned()),
                 ["rev-parse", "--verify", "--quiet", "HEAD^"] => Some("parent".to_owned()),
-                ["merge-base", "HEAD", "main"] => Some(base.clone()),
+                [
+                    "log",
+                    "-1",
+                    "--format=%H",
+                    "-G^version = ",
+                    "--",
+                    "Cargo.toml",
+                ] => versioned.clone(),
                 _ => None,
             }
         };
         assert_eq!(
-            baseline(&git(Some("v0.1.0"), "head")).unwrap().rev,
+            baseline(&git(Some("v0.1.0"), Some("bump"))).unwrap().rev,
             "v0.1.0"
         );
-        assert_eq!(baseline(&git(None, "fork")).unwrap().rev, "fork");
-        assert_eq!(baseline(&git(None, "head")).unwrap().rev, "parent");
+        assert_eq!(baseline(&git(None, Some("bump"))).unwrap().rev, "bump");
+        assert_eq!(baseline(&git(None, Some("head"))).unwrap().rev, "parent");
+        assert_eq!(baseline(&git(None, None)), None);
         assert_eq!(baseline(&|_: &[&str]| None), None);
     }
 
