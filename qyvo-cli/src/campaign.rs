@@ -100,8 +100,8 @@ struct Candidate {
     variables: Variables,
 }
 
-/// One recipient's line of the report.
-#[derive(Debug, Serialize)]
+/// One recipient's line of the report (no `Debug`: it holds the phone).
+#[derive(Serialize)]
 struct Reported {
     line: u64,
     /// E.164, or empty when the row has no valid phone.

@@ -13,7 +13,7 @@ use crate::{
 
 /// How to reach Qyvo. The token comes from `QYVO_TOKEN` or a file, never from a flag that
 /// lands in the shell history without a warning.
-#[derive(Debug, clap::Args)]
+#[derive(clap::Args)]
 pub struct Connection {
     /// Read the API token from this file (instead of QYVO_TOKEN).
     #[arg(long, global = true, value_name = "PATH", env = "QYVO_TOKEN_FILE")]
@@ -29,6 +29,17 @@ pub struct Connection {
     /// token needed; its state ends with the command).
     #[arg(long, global = true, conflicts_with_all = ["token", "token_file", "base_url"])]
     mock: bool,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("token_file", &self.token_file)
+            .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("base_url", &self.base_url)
+            .field("mock", &self.mock)
+            .finish()
+    }
 }
 
 /// A connected client, and the embedded server it talks to under `--mock`.

@@ -37,8 +37,8 @@ QYVO_TOKEN_FILE; the base URL from QYVO_BASE_URL. With --mock, a command runs ag
 embedded local Qyvo server and needs no token.
 
 Exit codes: 0 success, 1 other failure (a file that cannot be written, …), 2 usage,
-3 invalid input (a file, a row, a phone number, a signature), 4 API error (nothing done, or a
-single call failed), 5 partial failure (some rows or recipients failed: see the summary),
+3 invalid input (a file, a row, a phone number, a signature), 4 API error (a single call failed,
+or an error every later request would hit stopped a workflow), 5 partial failure (some rows or recipients failed: see the summary),
 130 interrupted."
 )]
 struct Args {
@@ -131,8 +131,19 @@ async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser as _;
+
     #[test]
     fn the_command_line_is_well_formed() {
         super::command().debug_assert();
+    }
+
+    #[test]
+    fn parsed_arguments_never_show_the_token() {
+        let args =
+            super::Args::parse_from(["qyvo", "--token", "s3cret-token-value", "messages", "tail"]);
+        let shown = format!("{args:?}");
+        assert!(shown.contains("token: Some(\"…\")"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 }
