@@ -18,7 +18,8 @@
 //! **Outcomes tell the truth**, by the send's [`Error::acted`]: a send the server may have
 //! acted on (a 5xx, a timeout, an answer that could not be read) is
 //! [`Outcome::OutcomeUnknown`]; one it certainly did not act on is [`Outcome::NotSent`] when
-//! waiting may help (a 429, a refused connection, a failed template lookup) and
+//! waiting may help (a 429, a refused connection, a failed template lookup),
+//! [`Outcome::Stopped`] when every later send would fail too (see below), and
 //! [`Outcome::Rejected`] otherwise (a 4xx).
 //!
 //! **Stopping early.** An error that would fail every remaining send (the token is revoked,

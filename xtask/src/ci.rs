@@ -237,7 +237,7 @@ fn test_with(
             .map_err(|source| TestError::Step { step, source })?;
     }
     let Some((baseline, packages)) = baseline else {
-        eprintln!("semver: not checked: no release tag and no previous commit");
+        eprintln!("semver: not checked: no release tag and no earlier version to compare with");
         return Ok(());
     };
     eprintln!("semver baseline: {} ({})", baseline.rev, baseline.why);
