@@ -426,7 +426,7 @@ impl<'a> RunCampaign<'a> {
             campaigns,
             id,
             concurrency: defaults::BULK_CONCURRENCY,
-            worker: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
+            worker: format!("{}-{:08x}", std::process::id(), fastrand::u32(..)),
         }
     }
 

@@ -21,7 +21,6 @@ use qyvo::{
     prelude::*,
 };
 use qyvo_mock::{MockServer, seed};
-use rand::{RngExt as _, SeedableRng as _, rngs::StdRng};
 use recipients::order_shipped;
 
 const CHILD: &str = "QYVO_CRASH_CHILD";
@@ -74,12 +73,12 @@ fn child(base_url: &str, token: &str, journal: &Path) -> ExitCode {
 /// Leaves the journal as a crash in the middle of a write does: the next record cut at a random
 /// offset, with no newline. (A record that was written in full was synced before its send
 /// began; losing it is not a crash but a lost disk, which no journal survives.)
-fn tear(journal: &Path, rng: &mut StdRng) {
+fn tear(journal: &Path, rng: &mut fastrand::Rng) {
     let record = format!(
         "{{\"key\":\"{}\",\"status\":\"sending\"}}\n",
-        phone(rng.random_range(0..RECIPIENTS))
+        phone(rng.usize(0..RECIPIENTS))
     );
-    let cut = rng.random_range(1..record.len());
+    let cut = rng.usize(1..record.len());
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -102,7 +101,7 @@ fn run_child(exe: &Path, server: &MockServer, journal: &Path) -> Command {
 }
 
 fn trial(exe: &Path, dir: &Path, seed: u64) -> (usize, usize) {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = fastrand::Rng::with_seed(seed);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let server = runtime.block_on(async {
         MockServer::builder()
@@ -118,7 +117,7 @@ fn trial(exe: &Path, dir: &Path, seed: u64) -> (usize, usize) {
             .spawn()
             .expect("the sender starts");
         // A real process is killed at a real moment: no clock to pause here.
-        std::thread::sleep(Duration::from_millis(rng.random_range(20..400)));
+        std::thread::sleep(Duration::from_millis(rng.u64(20..400)));
         if running
             .try_wait()
             .expect("the sender can be waited on")
@@ -128,7 +127,7 @@ fn trial(exe: &Path, dir: &Path, seed: u64) -> (usize, usize) {
             kills += 1;
         }
         running.wait().expect("the sender ends");
-        if rng.random_bool(0.5) {
+        if rng.bool() {
             tear(&journal, &mut rng);
             tears += 1;
         }

@@ -40,7 +40,6 @@ use qyvo::{
 };
 use qyvo_mock::{MockServer, Operation, seed};
 use qyvo_test_tools::{Gated, Tool};
-use rand::{RngExt as _, SeedableRng as _, rngs::StdRng};
 use recipients::order_shipped;
 use tokio::runtime::Runtime;
 
@@ -684,13 +683,13 @@ fn campaign_kills(postgres: &servers::Postgres) {
     env.push(("QYVO_W_POSTGRES", config));
     env.push(("QYVO_W_CAMPAIGN", "kills".to_owned()));
     let mut workers: Vec<_> = (0..3).map(|_| Worker::spawn("campaign", &env)).collect();
-    let mut rng = StdRng::seed_from_u64(14);
+    let mut rng = fastrand::Rng::with_seed(14);
     let started = Instant::now();
     let mut kills = 0;
     for _ in 0..KILLS {
         // A real process is killed at a real moment: no clock to pause here.
-        std::thread::sleep(Duration::from_millis(rng.random_range(100..500)));
-        let victim = rng.random_range(0..workers.len());
+        std::thread::sleep(Duration::from_millis(rng.u64(100..500)));
+        let victim = rng.usize(0..workers.len());
         if workers[victim].running() {
             workers[victim].kill();
             kills += 1;

@@ -7,13 +7,13 @@ const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// A new ULID for `now`: 48 bits of milliseconds then 80 random bits.
 pub(crate) fn new_id(now: DateTime<Utc>) -> String {
     let millis = u128::from(u64::try_from(now.timestamp_millis()).unwrap_or(0) & 0xFFFF_FFFF_FFFF);
-    let random = rand::random::<u128>() & ((1u128 << 80) - 1);
+    let random = fastrand::u128(..) & ((1u128 << 80) - 1);
     encode((millis << 80) | random)
 }
 
 /// A Meta-style message id, `wamid.` followed by random base32.
 pub(crate) fn new_wamid() -> String {
-    format!("wamid.HBgL{}", encode(rand::random::<u128>()))
+    format!("wamid.HBgL{}", encode(fastrand::u128(..)))
 }
 
 fn encode(mut value: u128) -> String {

@@ -91,7 +91,7 @@ impl PgCheckpointStore {
         Self {
             postgres,
             name: name.into(),
-            holder: format!("{}-{:016x}", std::process::id(), rand::random::<u64>()),
+            holder: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
             ttl: defaults::POLL_LEASE_TTL,
             connection: tokio::sync::Mutex::new(None),
             fencing_token: std::sync::Mutex::new(None),

@@ -239,13 +239,13 @@ impl<T: TriggerItem, S: CheckpointStore> State<T, S> {
         jittered(
             backoff(options.interval, self.failures, options.max_backoff),
             options.jitter,
-            rand::random(),
+            fastrand::f64(),
         )
     }
 
     /// The next poll (or try for the lease) comes an interval from now.
     fn wait_interval(&mut self) {
-        let wait = jittered(self.options.interval, self.options.jitter, rand::random());
+        let wait = jittered(self.options.interval, self.options.jitter, fastrand::f64());
         self.next_poll = Some(deadline(wait));
     }
 

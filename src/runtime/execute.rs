@@ -126,7 +126,7 @@ pub(crate) fn execute<'a>(
                 {
                     limiter.pause_for(*wait).await;
                 }
-                let decision = retry::decide(&error, retries, &policy, rand::random::<f64>());
+                let decision = retry::decide(&error, retries, &policy, fastrand::f64());
                 match (decision, copy) {
                     (Decision::RetryAfter(wait), Some(copy)) if shared.budget().try_spend() => {
                         (wait, copy)

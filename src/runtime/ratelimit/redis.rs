@@ -357,7 +357,7 @@ impl Shared {
     /// fallback while Redis is unreachable.
     pub(crate) async fn acquire(&self, max_pause: Duration) -> Result<Ticket, Duration> {
         while !self.unreachable() {
-            let id = format!("{:032x}", rand::random::<u128>());
+            let id = format!("{:032x}", fastrand::u128(..));
             let answer = self
                 .run::<(u8, u64)>(&ADMIT, |admit| {
                     admit
