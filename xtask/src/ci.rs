@@ -88,6 +88,17 @@ pub struct Baseline {
     pub why: &'static str,
 }
 
+/// The git command answering the newest commit that changed the root `Cargo.toml`'s
+/// `version = ` line.
+const VERSION_SET: &[&str] = &[
+    "log",
+    "-1",
+    "--format=%H",
+    "-G^version = ",
+    "--",
+    "Cargo.toml",
+];
+
 /// The semver baseline: the newest release tag (`v*`) reachable from `HEAD`; until a tag
 /// exists, the commit that set the version `HEAD` has (the newest to change a `version = `
 /// line of the root `Cargo.toml`), so that nothing since breaks the API without a new version,
@@ -127,14 +138,7 @@ pub fn baseline(git: &impl Fn(&[&str]) -> Option<String>) -> Option<Baseline> {
         });
     }
     let head = git(&["rev-parse", "--verify", "--quiet", "HEAD"])?;
-    let versioned = git(&[
-        "log",
-        "-1",
-        "--format=%H",
-        "-G^version = ",
-        "--",
-        "Cargo.toml",
-    ])?;
+    let versioned = git(VERSION_SET)?;
     if versioned != head {
         return Some(Baseline {
             rev: versioned,
@@ -429,14 +433,7 @@ mod tests {
                 ["describe", ..] => tag.clone(),
                 ["rev-parse", "--verify", "--quiet", "HEAD"] => Some("head".to_owned()),
                 ["rev-parse", "--verify", "--quiet", "HEAD^"] => Some("parent".to_owned()),
-                [
-                    "log",
-                    "-1",
-                    "--format=%H",
-                    "-G^version = ",
-                    "--",
-                    "Cargo.toml",
-                ] => versioned.clone(),
+                args if args == VERSION_SET => versioned.clone(),
                 _ => None,
             }
         };
