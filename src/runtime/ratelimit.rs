@@ -111,6 +111,9 @@ struct State {
     first_seq: u64,
     /// How many slots are live.
     live: usize,
+    /// When the live slots that expired in the last window freed up, oldest first: a request
+    /// answered after one of them freed may have been counted with it by the server.
+    freed: VecDeque<Instant>,
     /// No request may start before this instant (a 429's `Retry-After`).
     paused_until: Option<Instant>,
     last: Option<RateLimitStatus>,
@@ -123,8 +126,9 @@ struct Slot {
 }
 
 impl State {
-    /// Drops the slots that are free at `now`.
-    fn expire(&mut self, now: Instant) {
+    /// Drops the slots that are free at `now`, remembering for a `window` when the live ones
+    /// freed up.
+    fn expire(&mut self, now: Instant, window: Duration) {
         while let Some(slot) = self.slots.front().copied()
             && slot.free_at <= now
         {
@@ -132,8 +136,19 @@ impl State {
             self.first_seq += 1;
             if slot.live {
                 self.live -= 1;
+                self.freed.push_back(slot.free_at);
             }
         }
+        if let Some(horizon) = now.checked_sub(window) {
+            while self.freed.front().is_some_and(|&at| at <= horizon) {
+                self.freed.pop_front();
+            }
+        }
+    }
+
+    /// The slots held at `instant` or taken since: live ones and those freed after it.
+    fn held_since(&self, instant: Instant) -> usize {
+        self.live + self.freed.iter().filter(|&&at| at > instant).count()
     }
 
     /// Takes a live slot freeing at `free_at` (never earlier than the last one); returns its
@@ -161,7 +176,12 @@ pub(crate) enum Admission {
 
 /// A slot taken by one request; give it back with [`RateLimiter::release`].
 #[derive(Debug)]
-pub(crate) struct Permit(u64);
+pub(crate) struct Permit {
+    /// The slot's sequence number.
+    seq: u64,
+    /// When the request was admitted.
+    admitted: Instant,
+}
 
 /// A rolling-window limiter shared by clients using one token.
 #[derive(Debug)]
@@ -202,6 +222,7 @@ impl RateLimiter {
                 slots: VecDeque::new(),
                 first_seq: 0,
                 live: 0,
+                freed: VecDeque::new(),
                 paused_until: None,
                 last: None,
             }),
@@ -254,9 +275,12 @@ impl RateLimiter {
             Some(until) if until > now => Admission::WaitUntil(until),
             _ => {
                 state.paused_until = None;
-                state.expire(now);
+                state.expire(now, self.window);
                 if state.live < state.limit as usize {
-                    return Admission::Now(Permit(state.push(now + self.window)));
+                    return Admission::Now(Permit {
+                        seq: state.push(now + self.window),
+                        admitted: now,
+                    });
                 }
                 Admission::WaitUntil(match state.slots.iter().find(|slot| slot.live) {
                     Some(slot) => slot.free_at,
@@ -287,7 +311,7 @@ impl RateLimiter {
         let free_at = now + self.window;
         let mut state = self.lock();
         let index = permit
-            .0
+            .seq
             .checked_sub(state.first_seq)
             .and_then(|i| usize::try_from(i).ok());
         let newest = state.slots.len().checked_sub(1);
@@ -307,7 +331,7 @@ impl RateLimiter {
             }
         }
         if let Some(quota) = quota {
-            self.resync(&mut state, quota, now);
+            self.resync(&mut state, quota, permit.admitted, now);
         }
     }
 
@@ -315,19 +339,23 @@ impl RateLimiter {
     /// admit (a shared limiter's, kept warm as its fallback).
     #[cfg(feature = "redis")]
     pub(crate) fn observe(&self, quota: RateLimitStatus) {
+        let now = Instant::now();
         let mut state = self.lock();
-        self.resync(&mut state, quota, Instant::now());
+        self.resync(&mut state, quota, now, now);
     }
 
     /// Adopts the server's limit (scaled by the share) and takes a slot for every request the
-    /// server counted that the limiter does not hold.
-    fn resync(&self, state: &mut State, quota: RateLimitStatus, now: Instant) {
+    /// server counted that the limiter did not hold.
+    ///
+    /// The server counted at some moment after the request was `admitted`, so every slot held
+    /// then counts as one of them, freed since or not (as the Redis limiter counts).
+    fn resync(&self, state: &mut State, quota: RateLimitStatus, admitted: Instant, now: Instant) {
         state.last = Some(quota);
         state.limit = scaled(quota.limit, self.share);
         let counted_by_server =
             quota.limit.saturating_sub(quota.remaining).min(MAX_COUNTED) as usize;
-        state.expire(now);
-        while state.live < counted_by_server {
+        state.expire(now, self.window);
+        for _ in state.held_since(admitted)..counted_by_server {
             state.push(now + self.window);
         }
     }
@@ -544,6 +572,31 @@ mod tests {
             Duration::from_secs(90)
         );
         assert_eq!(start.elapsed(), Duration::from_secs(7));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_that_freed_while_a_request_was_under_way_counts_as_held() {
+        let limiter = RateLimiter::new(3, Duration::from_secs(60));
+        let first = limiter.acquire(MAX).await.unwrap();
+        limiter.release(first, quota(&headers(3, 2)));
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let second = limiter.acquire(MAX).await.unwrap();
+        // The first slot frees while the second request is under way; the server still
+        // counts both when it answers.
+        tokio::time::advance(Duration::from_millis(500)).await;
+        limiter.release(second, quota(&headers(3, 1)));
+        // One of the three is held (the second's): two may go at once, no spare slot.
+        let start = Instant::now();
+        for _ in 0..2 {
+            let _ = limiter.acquire(MAX).await.unwrap();
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        let _ = limiter.acquire(MAX).await.unwrap();
+        assert!(
+            start.elapsed() > Duration::from_secs(59),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]
