@@ -27,6 +27,13 @@ fn phone(i: usize) -> String {
     format!("+1415555{:04}", 100 + i)
 }
 
+/// Recipients `phone(i)` for every `i` of `numbers`, each with `vars(name)`.
+fn numbered(numbers: std::ops::Range<usize>, name: &str) -> Vec<Recipient> {
+    numbers
+        .map(|i| Recipient::new(phone(i), vars(name)))
+        .collect()
+}
+
 fn client_for(server: &MockServer) -> Client {
     ClientBuilder::new(server.token())
         .base_url(server.base_url())
@@ -118,9 +125,7 @@ async fn resumes_from_a_journal_without_messaging_anyone_twice() {
     let server = MockServer::start().await.unwrap();
     let client = client_for(&server);
     let (_dir, path) = journal_path("resume");
-    let recipients: Vec<_> = (0..6)
-        .map(|i| Recipient::new(phone(i), vars("x")))
-        .collect();
+    let recipients = numbered(0..6, "x");
 
     // A previous run crashed after recording the intent to send to recipient 5.
     FileJournal::open(&path)
@@ -153,9 +158,7 @@ async fn resumes_from_a_journal_without_messaging_anyone_twice() {
         .on(Operation::SendTemplateMessage)
         .times(1),
     );
-    let more: Vec<_> = (6..8)
-        .map(|i| Recipient::new(phone(i), vars("y")))
-        .collect();
+    let more = numbered(6..8, "y");
     let all: Vec<_> = recipients.iter().cloned().chain(more).collect();
     let second = run_journaled(&client, all.clone(), &path).await;
     assert!(matches!(
@@ -210,9 +213,7 @@ async fn resumes_from_a_journal_without_messaging_anyone_twice() {
 async fn an_error_that_fails_every_send_stops_the_batch() {
     let server = MockServer::start().await.unwrap();
     let client = client_for(&server);
-    let recipients: Vec<_> = (0..5)
-        .map(|i| Recipient::new(phone(i), vars("x")))
-        .collect();
+    let recipients = numbered(0..5, "x");
     let report = client
         .send_template_bulk(seed::SPRING_SALE_TEMPLATE_ID, recipients)
         .concurrency(1)
@@ -243,12 +244,7 @@ async fn a_batch_stopped_by_a_revoked_token_resumes_with_everyone() {
             .on(Operation::SendTemplateMessage),
     );
     let (_dir, path) = journal_path("revoked");
-    let recipients = || {
-        (0..5)
-            .map(|i| Recipient::new(phone(i), vars("x")))
-            .collect()
-    };
-    let stopped = run_journaled(&client, recipients(), &path).await;
+    let stopped = run_journaled(&client, numbered(0..5, "x"), &path).await;
     assert!(matches!(
         stopped.results[0].outcome,
         Outcome::Stopped(Error::Unauthenticated)
@@ -258,7 +254,7 @@ async fn a_batch_stopped_by_a_revoked_token_resumes_with_everyone() {
             .iter()
             .all(|r| matches!(r.outcome, Outcome::NotAttempted))
     );
-    let resumed = run_journaled(&client, recipients(), &path).await;
+    let resumed = run_journaled(&client, numbered(0..5, "x"), &path).await;
     assert_eq!(resumed.sent(), 5, "{resumed:?}");
     assert!((0..5).all(|i| outbound(&server, &phone(i)) == 1));
 }
@@ -275,9 +271,7 @@ async fn a_stop_signal_finishes_the_sends_under_way_and_starts_no_other() {
             .times(u32::MAX),
     );
     let (_dir, path) = journal_path("stop");
-    let recipients: Vec<_> = (0..10)
-        .map(|i| Recipient::new(phone(i), vars("x")))
-        .collect();
+    let recipients = numbered(0..10, "x");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let stop = Mutex::new(Some(stop));
     let report = client
@@ -332,9 +326,7 @@ async fn concurrent_sends_share_the_rate_limiter_and_see_no_429() {
         .rate_limit(20, Duration::from_secs(1))
         .build()
         .unwrap();
-    let recipients: Vec<_> = (0..60)
-        .map(|i| Recipient::new(phone(i), vars("z")))
-        .collect();
+    let recipients = numbered(0..60, "z");
     let started = tokio::time::Instant::now();
     let report = client
         .send_template_bulk(seed::ORDER_SHIPPED_TEMPLATE_ID, recipients)
@@ -370,13 +362,8 @@ async fn a_failed_template_lookup_is_not_sent_and_a_resume_sends_everyone() {
             .times(u32::MAX),
     );
     let (_dir, path) = journal_path("lookup");
-    let recipients = || {
-        (0..6)
-            .map(|i| Recipient::new(phone(i), vars("Ann")))
-            .collect()
-    };
 
-    let report = run_journaled(&client, recipients(), &path).await;
+    let report = run_journaled(&client, numbered(0..6, "Ann"), &path).await;
     for result in &report.results {
         assert!(
             matches!(&result.outcome, Outcome::NotSent(e) if e.status() == Some(503)),
@@ -390,7 +377,7 @@ async fn a_failed_template_lookup_is_not_sent_and_a_resume_sends_everyone() {
     );
 
     server.clear_faults();
-    let resumed = run_journaled(&client, recipients(), &path).await;
+    let resumed = run_journaled(&client, numbered(0..6, "Ann"), &path).await;
     assert_eq!(resumed.sent(), 6, "{resumed:?}");
     for i in 0..6 {
         assert_eq!(outbound(&server, &phone(i)), 1);

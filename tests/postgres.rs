@@ -166,6 +166,14 @@ fn recipient(index: usize) -> Recipient {
     order_shipped(phone(index))
 }
 
+/// Creates campaign `id` of `template` for the first `count` recipients.
+async fn create(campaigns: &Campaigns, id: &str, template: &str, count: usize) {
+    campaigns
+        .create(NewCampaign::new(id, template, (0..count).map(recipient)))
+        .await
+        .unwrap();
+}
+
 async fn mock() -> MockServer {
     MockServer::builder()
         .rate_limit(1_000_000, Duration::from_secs(60))
@@ -241,14 +249,7 @@ async fn two_workers_split_a_campaign_and_message_nobody_twice(fixture: Arc<Fixt
     const COUNT: usize = 60;
     let postgres = fixture.migrated().await;
     let campaigns = Campaigns::new(postgres.clone());
-    campaigns
-        .create(NewCampaign::new(
-            "split",
-            seed::ORDER_SHIPPED_TEMPLATE_ID,
-            (0..COUNT).map(recipient),
-        ))
-        .await
-        .unwrap();
+    create(&campaigns, "split", seed::ORDER_SHIPPED_TEMPLATE_ID, COUNT).await;
     let server = mock().await;
     let (a, b) = (client(&server), client(&server));
     let (first, second) = tokio::join!(
@@ -344,14 +345,13 @@ async fn a_send_that_may_have_gone_out_is_never_sent_again(fixture: Arc<Fixture>
 
 async fn an_error_every_send_would_hit_stops_the_run(fixture: Arc<Fixture>) {
     let campaigns = Campaigns::new(fixture.migrated().await);
-    campaigns
-        .create(NewCampaign::new(
-            "pending-template",
-            seed::SPRING_SALE_TEMPLATE_ID,
-            (0..5).map(recipient),
-        ))
-        .await
-        .unwrap();
+    create(
+        &campaigns,
+        "pending-template",
+        seed::SPRING_SALE_TEMPLATE_ID,
+        5,
+    )
+    .await;
     let server = mock().await;
     let error = client(&server)
         .run_campaign(&campaigns, "pending-template")
@@ -367,14 +367,7 @@ async fn an_error_every_send_would_hit_stops_the_run(fixture: Arc<Fixture>) {
 
 async fn a_campaign_stopped_by_a_revoked_token_sends_everyone_once_it_works(fixture: Arc<Fixture>) {
     let campaigns = Campaigns::new(fixture.migrated().await);
-    campaigns
-        .create(NewCampaign::new(
-            "revoked",
-            seed::ORDER_SHIPPED_TEMPLATE_ID,
-            (0..5).map(recipient),
-        ))
-        .await
-        .unwrap();
+    create(&campaigns, "revoked", seed::ORDER_SHIPPED_TEMPLATE_ID, 5).await;
     let server = mock().await;
     server.inject(
         Injection::new(Fault::Status(qyvo_mock::StatusCode::UNAUTHORIZED))
