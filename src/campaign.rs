@@ -288,9 +288,7 @@ impl Campaigns {
     /// [`CampaignError::NotFound`]; [`CampaignError::Database`].
     pub async fn report(&self, id: &str) -> Result<CampaignReport, CampaignError> {
         let client = self.postgres.connect().await?;
-        if stored(&client, id).await?.is_none() {
-            return Err(CampaignError::NotFound { id: id.to_owned() });
-        }
+        existing(&client, id).await?;
         counts(&client, id).await
     }
 }
@@ -311,6 +309,13 @@ async fn stored(client: &impl GenericClient, id: &str) -> Result<Option<Campaign
         template_id: row.try_get(0)?,
         language: row.try_get(1)?,
     }))
+}
+
+/// The campaign `id` as stored; [`CampaignError::NotFound`] when it is not.
+async fn existing(client: &impl GenericClient, id: &str) -> Result<Campaign, CampaignError> {
+    stored(client, id)
+        .await?
+        .ok_or_else(|| CampaignError::NotFound { id: id.to_owned() })
 }
 
 /// The recipients of a new campaign, as the columns of their rows.
@@ -454,11 +459,7 @@ impl<'a> RunCampaign<'a> {
     /// would hit stopped the run; [`CampaignError::Database`] when PostgreSQL failed: this
     /// worker sends nothing more, and running again resumes.
     pub async fn send(self) -> Result<CampaignReport, CampaignError> {
-        let campaign = stored(&self.campaigns.postgres.connect().await?, &self.id)
-            .await?
-            .ok_or_else(|| CampaignError::NotFound {
-                id: self.id.clone(),
-            })?;
+        let campaign = existing(&self.campaigns.postgres.connect().await?, &self.id).await?;
         let stop = AtomicBool::new(false);
         let lanes = join_all((0..self.concurrency).map(|_| self.lane(&campaign, &stop))).await;
         // The first failure of any lane (they all stop at it).
