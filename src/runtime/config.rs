@@ -417,9 +417,10 @@ fn checked_base_url(raw: &str, tls: bool) -> Result<Url, ConfigError> {
 
 /// A URL, parsed or not, with its credentials, query and fragment elided.
 fn without_secrets(raw: &str) -> String {
-    let (rest, cut) = match raw.find(['?', '#']) {
-        Some(at) => (&raw[..at], true),
-        None => (raw, false),
+    // The part before any query or fragment, and the `?` or `#` that starts them.
+    let (rest, separator) = match raw.find(['?', '#']) {
+        Some(at) => (&raw[..at], Some(&raw[at..=at])),
+        None => (raw, None),
     };
     let start = rest.find("://").map_or(0, |at| at + 3);
     let authority = &rest[start..];
@@ -428,8 +429,8 @@ fn without_secrets(raw: &str) -> String {
         Some(at) => format!("{}…{}", &rest[..start], &authority[at..]),
         None => rest.to_owned(),
     };
-    if cut {
-        shown.push_str(&raw[rest.len()..=rest.len()]);
+    if let Some(separator) = separator {
+        shown.push_str(separator);
         shown.push('…');
     }
     shown
