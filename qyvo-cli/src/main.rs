@@ -38,8 +38,8 @@ embedded local Qyvo server and needs no token.
 
 Exit codes: 0 success, 1 other failure (a file that cannot be written, …), 2 usage,
 3 invalid input (a file, a row, a phone number, a signature), 4 API error (a single call failed,
-or an error every later request would hit stopped a workflow), 5 partial failure (some rows or recipients failed: see the summary),
-130 interrupted."
+or an error every later request would hit stopped a workflow), 5 partial failure (some rows or
+recipients failed: see the summary), 130 interrupted."
 )]
 struct Args {
     #[command(flatten)]

@@ -10,9 +10,9 @@
 //! `deny.toml`; the advisory database is not fetched: it lives on GitHub, out of reach);
 //! `package` is `cargo publish --dry-run` of the three published crates (the SDK, the mock and
 //! the command line), after `forget` removed the sources and builds of the libraries cargo kept
-//! from its last verification (`forget_verified_packages`); `semver` compares the libraries' public API with the baseline
-//! (cargo-semver-checks); clippy's `incompatible_msrv` is denied in the workspace lints, so the
-//! `clippy` step holds the code to `rust-version`.
+//! from its last verification (`forget_verified_packages`); `semver` compares the libraries'
+//! public API with the baseline (cargo-semver-checks); clippy's `incompatible_msrv` is denied
+//! in the workspace lints, so the `clippy` step holds the code to `rust-version`.
 
 use std::ffi::OsString;
 use std::path::Path;
