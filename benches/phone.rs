@@ -3,8 +3,8 @@
 //! Parses every line of `benches/data/phones.txt` (the same file `benches/phone_bench.py`
 //! feeds to Python's `phonenumbers`), so criterion's elements/s is numbers per second.
 //! A line is either `INPUT` or `REGION<TAB>INPUT`; besides the whole file (`phone/all`), the
-//! lines without and with a region are measured apart, because input that starts with `+`
-//! takes a fast path and national input does not.
+//! lines without and with a region are measured apart, because national input also goes
+//! through the region's international and national prefixes.
 
 use std::hint::black_box;
 
@@ -36,7 +36,7 @@ fn normalize(region: Option<&str>, input: &str) -> Option<PhoneNumber> {
 
 fn bench(c: &mut Criterion) {
     let all = inputs();
-    // Warm libphonenumber's lazily compiled metadata, as a long-running service would be.
+    // Warm the lazily compiled numbering plans, as a long-running service would be.
     let valid = all
         .iter()
         .filter(|(r, i)| normalize(*r, i).is_some())

@@ -11,21 +11,29 @@
 //! Phone numbers are personal data: `Debug` and [`PhoneNumber::masked`] show only the country
 //! code area and the last two digits (`+1415*****23`), and [`mask`] does the same for any string
 //! you are about to log.
+//!
+//! The rules are libphonenumber's (its parse, length and validity rules on its numbering plans,
+//! generated into this module by `cargo xtask phone-metadata`); the module's tests compare its
+//! answers with `rlibphonenumber`, the full Rust port, on every territory's numbers.
 
 use std::fmt;
 use std::str::FromStr;
 
-use rlibphonenumber::enums::Region;
-use rlibphonenumber::{
-    PHONE_NUMBER_UTIL, ParseError, PhoneNumber as LibNumber, PhoneNumberFormat, ValidationError,
-};
+use parse::{Failure, parse};
+use plan::{Length, Territory};
+
+// Generated one line per territory (`cargo xtask phone-metadata --check` compares it byte for
+// byte), so rustfmt leaves it alone.
+#[rustfmt::skip]
+mod metadata;
+mod parse;
+mod plan;
 
 /// Most digits of an E.164 number, country code included (ITU-T E.164, section 6.1).
 const E164_MAX_DIGITS: usize = 15;
 
-/// Longest input, in characters, handed to libphonenumber's parser: the reference
-/// implementations' `MAX_INPUT_STRING_LENGTH`, beyond which they answer "too long". The Rust
-/// port has no such cap and would run its regular expressions over input of any length.
+/// Longest input, in characters, that is parsed: libphonenumber's `MAX_INPUT_STRING_LENGTH`,
+/// beyond which its reference implementations answer "too long".
 const MAX_PARSED_CHARS: usize = 250;
 
 #[cfg(test)]
@@ -33,7 +41,7 @@ mod tests;
 
 /// A valid international phone number, stored in E.164 form (`+` and up to 15 digits).
 ///
-/// Every value of this type passed libphonenumber's `is_valid_number` check for its country
+/// Every value of this type passed libphonenumber's `isValidNumber` rules for its country
 /// (not just a "looks like a number" check), had no extension, and is normalized: two
 /// `PhoneNumber`s are equal exactly when they dial the same line.
 ///
@@ -238,101 +246,36 @@ impl PhoneNumber {
         Masked(&self.e164)
     }
 
-    /// Parses with an optional default region and enforces the type's invariants.
-    fn parse_inner(input: &str, region: Option<Region>) -> Result<Self, PhoneError> {
+    /// Parses with an optional default region and enforces the type's invariants: the parse,
+    /// then libphonenumber's validity check and E.164's length.
+    fn parse_inner(input: &str, region: Option<&'static Territory>) -> Result<Self, PhoneError> {
         let written = Written::check(input, region)?;
-        match Self::parse_plain_international(written.text) {
-            Some(phone) => Ok(phone),
-            None => Self::parse_general(written, region),
-        }
-    }
-
-    /// Fast path for the most common input: `+`, ASCII digits and plain separators (` -.()`).
-    ///
-    /// For such input libphonenumber's parse only drops the separators, takes the country code
-    /// (the first 1 to 3 digits that name one) and, rarely, strips a national prefix from the
-    /// rest. This path builds that number directly, skipping the parser's regular expressions,
-    /// and accepts it only when it is valid and formats back to the same digits; anything else
-    /// (an invalid number, a national prefix to strip as in `+44 (0)20…`) returns `None` and goes
-    /// through [`parse_general`](Self::parse_general), so the outcome is the general path's.
-    /// The unit tests check that both paths agree.
-    fn parse_plain_international(text: &str) -> Option<Self> {
-        let rest = text.strip_prefix('+')?;
-        let mut buffer = [0_u8; E164_MAX_DIGITS];
-        let mut len = 0;
-        for byte in rest.bytes() {
-            match byte {
-                b'0'..=b'9' => {
-                    *buffer.get_mut(len)? = byte;
-                    len += 1;
-                }
-                b' ' | b'-' | b'.' | b'(' | b')' => {}
-                _ => return None,
+        let parsed = parse(written.text, region).map_err(|failure| match failure {
+            Failure::InvalidCountryCode if region.is_none() && !written.plus => {
+                PhoneError::MissingCountryCode
             }
-        }
-        let digits = std::str::from_utf8(buffer.get(..len)?).ok()?;
-        if digits.starts_with('0') {
-            return None;
-        }
-        let (country_code, national) = (1..=3).find_map(|split| {
-            let (code, national) = digits.split_at_checked(split)?;
-            let code = code.parse().ok()?;
-            PHONE_NUMBER_UTIL.get_region_for_country_code(code)?;
-            Some((code, national))
+            other => PhoneError::from_parse(other),
         })?;
-        let leading_zeros = national.bytes().take_while(|&b| b == b'0').count();
-        let number = LibNumber {
-            country_code,
-            national_number: national.parse().ok()?,
-            italian_leading_zero: (leading_zeros > 0).then_some(true),
-            number_of_leading_zeros: (leading_zeros > 1)
-                .then(|| i32::try_from(leading_zeros).ok())
-                .flatten(),
-            ..LibNumber::default()
-        };
-        if !number.is_valid() {
-            return None;
-        }
-        let e164 = number.format_as(PhoneNumberFormat::E164);
-        if e164.get(1..) != Some(digits) {
-            return None;
-        }
-        Some(Self {
-            e164: e164.into_owned(),
-            country_code: u16::try_from(country_code).ok()?,
-        })
-    }
-
-    /// The general path: libphonenumber's parser, then this type's length and validity checks.
-    fn parse_general(written: Written<'_>, region: Option<Region>) -> Result<Self, PhoneError> {
-        let number =
-            PHONE_NUMBER_UTIL
-                .parse(written.text, region)
-                .map_err(|error| match error {
-                    ParseError::InvalidCountryCode if region.is_none() && !written.plus => {
-                        PhoneError::MissingCountryCode
-                    }
-                    other => PhoneError::from_parse(other),
-                })?;
-        if !number.is_valid() {
-            return Err(match number.is_possible_with_reason() {
-                Err(ValidationError::TooShort) => PhoneError::TooShort,
-                Err(ValidationError::TooLong) => PhoneError::TooLong,
-                Err(ValidationError::InvalidCountryCode) => PhoneError::InvalidCountryCode,
-                Err(ValidationError::InvalidLength) | Ok(_) => PhoneError::InvalidNumber,
+        if !plan::is_valid(parsed.code, &parsed.national) {
+            let plan = Territory::main_for_code(parsed.code);
+            return Err(match plan.map(|plan| plan.length(&parsed.national)) {
+                None => PhoneError::InvalidCountryCode,
+                Some(Length::TooShort) => PhoneError::TooShort,
+                Some(Length::TooLong) => PhoneError::TooLong,
+                Some(Length::Possible | Length::LocalOnly | Length::Invalid) => {
+                    PhoneError::InvalidNumber
+                }
             });
         }
+        let e164 = format!("+{}{}", parsed.code, parsed.national);
         // libphonenumber's metadata has valid numbers longer than E.164 allows (Germany's
         // reach 17 digits); WhatsApp numbers are E.164.
-        let e164 = number.format_as(PhoneNumberFormat::E164);
         if e164.len() > 1 + E164_MAX_DIGITS {
             return Err(PhoneError::TooLong);
         }
-        let country_code =
-            u16::try_from(number.country_code).map_err(|_| PhoneError::InvalidCountryCode)?;
         Ok(Self {
-            e164: e164.into_owned(),
-            country_code,
+            e164,
+            country_code: parsed.code,
         })
     }
 }
@@ -354,7 +297,7 @@ impl<'a> Written<'a> {
     /// an extension in the input (labels and `#`, `;`, `,` are refused characters), else as
     /// [`PhoneError::NotANumber`] for a letter and [`PhoneError::UnexpectedCharacter`] for
     /// anything else.
-    fn check(input: &'a str, region: Option<Region>) -> Result<Self, PhoneError> {
+    fn check(input: &'a str, region: Option<&'static Territory>) -> Result<Self, PhoneError> {
         let text = input.trim();
         if text.is_empty() {
             return Err(PhoneError::Empty);
@@ -440,21 +383,20 @@ fn is_invisible(c: char) -> bool {
 }
 
 /// Whether `c` is a decimal digit of a script other than ASCII and full-width (Arabic-Indic,
-/// Devanagari, …), as libphonenumber reads it: a numeric character it turns into one digit.
+/// Devanagari, …), as libphonenumber reads it.
 fn is_other_script_digit(c: char) -> bool {
-    c.is_numeric()
-        && PHONE_NUMBER_UTIL
-            .normalize_digits_only(c.encode_utf8(&mut [0; 4]))
-            .len()
-            == 1
+    c.is_numeric() && plan::digit_value(c).is_some()
 }
 
 /// Whether libphonenumber reads an extension (`ext. 12`, `#12`, `;ext=12`) in `text`.
-fn has_extension(text: &str, region: Option<Region>) -> bool {
+fn has_extension(text: &str, region: Option<&'static Territory>) -> bool {
     is_short_enough_to_parse(text)
-        && PHONE_NUMBER_UTIL
-            .parse(text, region)
-            .is_ok_and(|number| number.extension.is_some_and(|ext| !ext.is_empty()))
+        && parse::has_extension(text, region, |c| {
+            matches!(
+                Character::of(c),
+                Character::Digit | Character::Plus | Character::Separator
+            )
+        })
 }
 
 /// Whether `text` is at most [`MAX_PARSED_CHARS`] long; reads no further than that.
@@ -463,17 +405,9 @@ fn is_short_enough_to_parse(text: &str) -> bool {
 }
 
 /// Reads an ISO 3166-1 alpha-2 code that libphonenumber has metadata for.
-fn region_from_code(code: &str) -> Result<Region, PhoneError> {
-    let unknown = || PhoneError::unknown_region(code);
-    let region = Region::from_code(code.trim()).map_err(|_| unknown())?;
-    if region == Region::World
-        || PHONE_NUMBER_UTIL
-            .get_country_code_for_region(region)
-            .is_none()
-    {
-        return Err(unknown());
-    }
-    Ok(region)
+fn region_from_code(code: &str) -> Result<&'static Territory, PhoneError> {
+    Territory::by_region(&code.trim().to_ascii_uppercase())
+        .ok_or_else(|| PhoneError::unknown_region(code))
 }
 
 /// Parses a number that carries its own country code (`+…`).
@@ -712,12 +646,12 @@ impl PhoneError {
     }
 
     /// Maps libphonenumber's parse failure to the matching reason.
-    fn from_parse(error: ParseError) -> Self {
-        match error {
-            ParseError::InvalidCountryCode => Self::InvalidCountryCode,
-            ParseError::NotANumber(_) => Self::NotANumber,
-            ParseError::TooShortAfterIdd | ParseError::TooShortNsn => Self::TooShort,
-            ParseError::TooLongNsn => Self::TooLong,
+    fn from_parse(failure: Failure) -> Self {
+        match failure {
+            Failure::InvalidCountryCode => Self::InvalidCountryCode,
+            Failure::NotANumber => Self::NotANumber,
+            Failure::TooShortAfterIdd | Failure::TooShortNsn => Self::TooShort,
+            Failure::TooLongNsn => Self::TooLong,
         }
     }
 }

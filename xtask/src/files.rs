@@ -19,6 +19,15 @@ pub fn write_if_changed(path: &Path, text: &str) -> io::Result<bool> {
     Ok(true)
 }
 
+/// Whether the file at `path` holds exactly `text`: a generated file's `--check`.
+///
+/// # Errors
+///
+/// The error of reading the file (a missing file is an error, not "stale").
+pub fn is_current(path: &Path, text: &str) -> io::Result<bool> {
+    Ok(fs::read_to_string(path)? == text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

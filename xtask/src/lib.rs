@@ -10,6 +10,8 @@
 //! - `spec diff <old> <new>`: the SDK-user report between any two 3.0 documents;
 //! - `cli-spec [--check]`: copy `openapi.yaml` and `build/codegen.rs` for `qyvo-cli`'s build
 //!   script ([`cli_spec`]);
+//! - `phone-metadata [--check]`: Google libphonenumber's numbering plans as the SDK's phone
+//!   parser tables ([`phone_metadata`]);
 //! - `setup`: install the test tools under `tools/`, and Redis and PostgreSQL ([`servers`]);
 //! - `version [--check]`: record in the SDK which API document it was generated from
 //!   ([`version`]);
@@ -33,6 +35,7 @@ pub mod files;
 pub mod location;
 pub mod operations;
 pub mod overlay;
+pub mod phone_metadata;
 pub mod preflight;
 pub mod report;
 pub mod run;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xtask::fetch::Source;
-use xtask::{ci, cli_spec, run, servers, setup, spec, version};
+use xtask::{ci, cli_spec, phone_metadata, run, servers, setup, spec, version};
 
 const USAGE: &str = "usage:
   cargo xtask spec refresh [--from <url-or-file>]   fetch, convert, correct, write openapi.yaml
@@ -14,6 +14,7 @@ const USAGE: &str = "usage:
   cargo xtask spec diff <old> <new>                 what changed for SDK users
   cargo xtask cli-spec [--check]                    copy the spec and its generation for qyvo-cli's build
   cargo xtask version [--check]                     src/spec_version.rs from the spec
+  cargo xtask phone-metadata [--check]              src/phone/metadata.rs from libphonenumber's metadata
   cargo xtask setup                                 install the test tools under tools/, Redis, PostgreSQL
   cargo xtask test                                  setup, fmt, clippy, test, doc
   cargo xtask build-cost [--runs <n>]               a qyvo hello-world's clean build against raw reqwest's";
@@ -100,16 +101,15 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
             emit("qyvo-cli's copies are up to date\n");
             Ok(())
         }
-        ["version"] => {
-            let changed = version::write(root)?;
-            let state = if changed { "rewritten" } else { "unchanged" };
-            emit(&format!("{} {state}\n", version::OUTPUT));
-            Ok(())
-        }
+        ["version"] => written(version::OUTPUT, version::write(root)?),
         ["version", "--check"] => {
             version::check(root)?;
-            emit(&format!("{} is up to date\n", version::OUTPUT));
-            Ok(())
+            current(version::OUTPUT)
+        }
+        ["phone-metadata"] => written(phone_metadata::OUTPUT, phone_metadata::write(root)?),
+        ["phone-metadata", "--check"] => {
+            phone_metadata::check(root)?;
+            current(phone_metadata::OUTPUT)
         }
         ["setup"] => {
             let done = setup::setup(root, &mut run::System)?;
@@ -133,6 +133,19 @@ fn dispatch(root: &Path, args: &[&str]) -> Result<(), Failure> {
         }
         _ => Err(Failure::Usage),
     }
+}
+
+/// Says whether a job rewrote the file it generates.
+fn written(output: &str, changed: bool) -> Result<(), Failure> {
+    let state = if changed { "rewritten" } else { "unchanged" };
+    emit(&format!("{output} {state}\n"));
+    Ok(())
+}
+
+/// Says that a generated file is what its job would write.
+fn current(output: &str) -> Result<(), Failure> {
+    emit(&format!("{output} is up to date\n"));
+    Ok(())
 }
 
 /// Measures both hello-worlds, prints the figures, then fails above the target.

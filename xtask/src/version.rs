@@ -128,14 +128,12 @@ pub fn write(root: &Path) -> Result<bool, VersionError> {
 ///
 /// [`VersionError::Stale`], or why a file could not be read.
 pub fn check(root: &Path) -> Result<(), VersionError> {
-    let current = fs::read_to_string(root.join(OUTPUT)).map_err(|source| VersionError::Io {
-        path: root.join(OUTPUT),
-        source,
-    })?;
-    if current == render(root)? {
-        Ok(())
-    } else {
-        Err(VersionError::Stale)
+    let wanted = render(root)?;
+    let path = root.join(OUTPUT);
+    match crate::files::is_current(&path, &wanted) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(VersionError::Stale),
+        Err(source) => Err(VersionError::Io { path, source }),
     }
 }
 
