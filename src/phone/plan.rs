@@ -103,6 +103,7 @@ impl Territory {
         Self::for_code(code).next()
     }
 
+    /// The territory's patterns, compiled on its first use.
     fn compiled(&self) -> &Compiled {
         self.compiled.get_or_init(|| Compiled {
             international_prefix: at_start(self.international_prefix),
