@@ -1044,7 +1044,6 @@ proptest! {
 
     #[test]
     fn agrees_with_the_oracle(input in "[+]?[0-9 ().-]{1,24}", region in prop::option::of(prop::sample::select(&["US", "DE", "GB", "IT", "BR", "AR", "RU", "CN"][..]))) {
-        prop_assume!(!input.trim().is_empty());
         prop_assert_eq!(disagreement(&input, region), None);
     }
 
