@@ -360,7 +360,8 @@ impl Character {
             '*' | '＊' => Self::Refused(CharacterKind::Star),
             c if c.is_alphabetic() => Self::Letter,
             c if is_invisible(c) => Self::Refused(CharacterKind::Invisible),
-            c if is_other_script_digit(c) => Self::Digit,
+            // A decimal digit of another script libphonenumber reads (Arabic-Indic, Devanagari, …).
+            c if plan::digit_value(c).is_some() => Self::Digit,
             _ => Self::Refused(CharacterKind::Other),
         }
     }
@@ -382,12 +383,6 @@ fn is_invisible(c: char) -> bool {
         )
 }
 
-/// Whether `c` is a decimal digit of a script other than ASCII and full-width (Arabic-Indic,
-/// Devanagari, …), as libphonenumber reads it.
-fn is_other_script_digit(c: char) -> bool {
-    c.is_numeric() && plan::digit_value(c).is_some()
-}
-
 /// Whether libphonenumber reads an extension (`ext. 12`, `#12`, `;ext=12`) in `text`.
 fn has_extension(text: &str, region: Option<&'static Territory>) -> bool {
     is_short_enough_to_parse(text)
@@ -406,8 +401,7 @@ fn is_short_enough_to_parse(text: &str) -> bool {
 
 /// Reads an ISO 3166-1 alpha-2 code that libphonenumber has metadata for.
 fn region_from_code(code: &str) -> Result<&'static Territory, PhoneError> {
-    Territory::by_region(&code.trim().to_ascii_uppercase())
-        .ok_or_else(|| PhoneError::unknown_region(code))
+    Territory::by_region(code.trim()).ok_or_else(|| PhoneError::unknown_region(code))
 }
 
 /// Parses a number that carries its own country code (`+…`).

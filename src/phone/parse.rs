@@ -39,12 +39,14 @@ fn starts_number(c: char) -> bool {
     matches!(c, '+' | '＋') || plan::digit_value(c).is_some()
 }
 
+/// The ASCII digit `c` reads as, when it is a digit of any script.
+fn ascii_digit(c: char) -> Option<char> {
+    plan::digit_value(c).map(|d| char::from(b'0' + d))
+}
+
 /// The ASCII digits of `text`, every other character dropped.
 fn normalize(text: &str) -> String {
-    text.chars()
-        .filter_map(plan::digit_value)
-        .map(|d| char::from(b'0' + d))
-        .collect()
+    text.chars().filter_map(ascii_digit).collect()
 }
 
 /// Parses `text`, written with digits, one leading `+` and separators only, with the plan of
@@ -188,7 +190,7 @@ pub(super) fn has_extension(
     });
     let normalized: String = text
         .chars()
-        .map(|c| plan::digit_value(c).map_or(c, |d| char::from(b'0' + d)))
+        .map(|c| ascii_digit(c).unwrap_or(c))
         .flat_map(char::to_lowercase)
         .collect();
     let Some(start) = normalized.find(starts_number) else {

@@ -82,9 +82,11 @@ fn compile(pattern: &str, end: &str) -> Option<Regex> {
 }
 
 impl Territory {
-    /// The territory with this ISO code (upper case), not a non-geographic entity.
+    /// The territory with this ISO code (in any case), not a non-geographic entity.
     pub(super) fn by_region(id: &str) -> Option<&'static Self> {
-        TERRITORIES.iter().find(|t| t.id == id && t.id != "001")
+        TERRITORIES
+            .iter()
+            .find(|t| t.id.eq_ignore_ascii_case(id) && t.id != "001")
     }
 
     /// The territories sharing `code`, main one first; empty for an unknown code.

@@ -446,10 +446,8 @@ fn oracle(input: &str, region: Option<&str>) -> Result<String, Kind> {
     if text.is_empty() {
         return Err(Empty);
     }
-    let plus = text.starts_with(['+', '＋'])
-        || text
-            .trim_start_matches(['(', '（'])
-            .starts_with(['+', '＋']);
+    // This type's own reading of a `+`, as the old implementation used it.
+    let plus = super::Written::check(text, None).is_ok_and(|written| written.plus);
     let lib_region = region.map(|code| Region::from_code(code).expect("a known region"));
     let number = PHONE_NUMBER_UTIL
         .parse(text, lib_region)

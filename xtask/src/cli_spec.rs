@@ -99,9 +99,9 @@ pub fn write(root: &Path) -> Result<Vec<&'static str>, CliSpecError> {
 pub fn check(root: &Path) -> Result<(), CliSpecError> {
     for (original, copy, header) in COPIES {
         let expected = expected(root, original, header)?;
-        match fs::read_to_string(root.join(copy)) {
-            Ok(current) if current == expected => {}
-            _ => return Err(CliSpecError::Stale { original, copy }),
+        // A missing or unreadable copy is stale too.
+        if !crate::files::is_current(&root.join(copy), &expected).unwrap_or(false) {
+            return Err(CliSpecError::Stale { original, copy });
         }
     }
     Ok(())

@@ -12,6 +12,7 @@
 //! `Cargo.lock` and run the job; `--check` (also a `cargo test` of this crate) fails when the
 //! committed file is not what the job writes.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -87,9 +88,10 @@ fn package(root: &Path) -> Result<(String, PathBuf), PhoneMetadataError> {
     }
     let metadata: serde_json::Value =
         serde_json::from_slice(&output.stdout).map_err(|error| locate(error.to_string()))?;
-    let packages = metadata["packages"].as_array().cloned().unwrap_or_default();
-    let found = packages
-        .iter()
+    let found = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
         .find(|p| p["name"] == "rlibphonenumber")
         .ok_or_else(|| locate("not in `cargo metadata`".to_owned()))?;
     let version = found["version"].as_str().unwrap_or_default().to_owned();
@@ -139,20 +141,20 @@ pub static TERRITORIES: [Territory; {}] = [
 ",
         territories.iter().filter(|t| t.country_code.is_some()).count()
     );
-    let mut codes: Vec<(i32, Vec<usize>)> = Vec::new();
-    for metadata in territories {
-        let Some(code) = metadata.country_code else {
-            continue;
-        };
-        let index = codes.iter().map(|(_, list)| list.len()).sum::<usize>();
+    // Calling code -> indexes in TERRITORIES, sorted by code.
+    let mut codes: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+    let coded = territories
+        .iter()
+        .filter_map(|metadata| Some((metadata, metadata.country_code?)));
+    for (index, (metadata, code)) in coded.enumerate() {
         territory(&mut out, metadata)?;
-        match codes.iter_mut().find(|(c, _)| *c == code) {
-            Some((_, list)) if metadata.main_country_for_code() => list.insert(0, index),
-            Some((_, list)) => list.push(index),
-            None => codes.push((code, vec![index])),
+        let list = codes.entry(code).or_default();
+        if metadata.main_country_for_code() {
+            list.insert(0, index);
+        } else {
+            list.push(index);
         }
     }
-    codes.sort_unstable_by_key(|(code, _)| *code);
     out.push_str("];\n\n/// Each calling code and the indexes in [`TERRITORIES`] of the territories that share it,\n/// the main one first; sorted by code.\npub static CALLING_CODES: [(u16, &[u16]); ");
     let _ = writeln!(out, "{}] = [", codes.len());
     for (code, list) in &codes {
