@@ -28,7 +28,8 @@ pub(super) enum Failure {
 }
 
 /// A parsed number: its calling code and national significant number (ASCII digits).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// No `Debug`: the national number is personal data.
 pub(super) struct Parsed {
     pub code: u16,
     pub national: String,
