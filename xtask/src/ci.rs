@@ -3,7 +3,9 @@
 //! Runs [`setup`](crate::setup::setup) and [`servers::install`] (Redis and PostgreSQL), then
 //! every step of [`STEPS`] in order, then the
 //! semver check against [`baseline`], stopping at the first failure and naming it. Every step
-//! finds the cargo tools of the setup first on `PATH`.
+//! finds the cargo tools of the setup first on `PATH`, and builds without incremental caches.
+//! After setup and after every step it prints the build directory's size and the free space
+//! on its disk (`disk`, Unix).
 //!
 //! The release checks: `features` builds `qyvo` with each feature alone and with none
 //! (cargo-hack); `deny` checks licences, bans, duplicate versions and sources (cargo-deny,
@@ -226,8 +228,12 @@ fn test_with(
 ) -> Result<(), TestError> {
     setup::setup(root, runner)?;
     servers::install(root, runner, host)?;
+    report_disk(root, "setup");
     let path = search_path(root);
-    let with_path = |invocation: Invocation| invocation.env("PATH", &path);
+    // Incremental caches serve the next edit, and a test run has none: they were a sixth of a
+    // clean run's build directory.
+    let with_path =
+        |invocation: Invocation| invocation.env("PATH", &path).env("CARGO_INCREMENTAL", "0");
     for &(step, program, args, env) in STEPS {
         if step == "forget" {
             forget_verified_packages(cargo_home)?;
@@ -236,9 +242,9 @@ fn test_with(
             Invocation::new(program, args.iter().copied(), root),
             |inv, (name, value)| inv.env(name, value),
         );
-        runner
-            .run(&with_path(invocation))
-            .map_err(|source| TestError::Step { step, source })?;
+        let ran = runner.run(&with_path(invocation));
+        report_disk(root, step);
+        ran.map_err(|source| TestError::Step { step, source })?;
     }
     let Some((baseline, packages)) = baseline else {
         eprintln!("semver: not checked: no release tag and no earlier version to compare with");
@@ -253,12 +259,24 @@ fn test_with(
     if packages.is_empty() {
         return Ok(());
     }
-    runner
-        .run(&with_path(semver_step(root, &baseline, &packages)))
-        .map_err(|source| TestError::Step {
-            step: "semver",
-            source,
-        })
+    let ran = runner.run(&with_path(semver_step(root, &baseline, &packages)));
+    report_disk(root, "semver");
+    ran.map_err(|source| TestError::Step {
+        step: "semver",
+        source,
+    })
+}
+
+/// Prints the build directory's size and the free space left after `step`: a run that fills
+/// the disk then shows how much it had, and where it went.
+fn report_disk(root: &Path, step: &str) {
+    #[cfg(unix)]
+    eprintln!(
+        "disk after `{step}`: build directory {}",
+        crate::disk::Usage::of(&crate::disk::target_dir(root))
+    );
+    #[cfg(not(unix))]
+    let _ = (root, step);
 }
 
 /// Removes the sources cargo extracted when it last verified the workspace's libraries.
@@ -379,6 +397,18 @@ mod tests {
             })
             .map(|line| line.replace("QYVO_TEST_TOOLS=all ", ""))
             .collect();
+        let steps: Vec<&String> = recorder
+            .ran
+            .iter()
+            .filter(|line| line.contains("PATH="))
+            .collect();
+        assert_eq!(steps.len(), without_path.len());
+        assert!(
+            steps
+                .iter()
+                .all(|line| line.contains(" CARGO_INCREMENTAL=0 ")),
+            "{steps:?}"
+        );
         assert_eq!(
             without_path,
             [

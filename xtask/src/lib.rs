@@ -29,6 +29,8 @@ pub mod cli_spec;
 #[path = "../../build/codegen.rs"]
 pub mod codegen;
 pub mod convert;
+#[cfg(unix)]
+pub mod disk;
 pub mod document;
 pub mod fetch;
 pub mod files;
