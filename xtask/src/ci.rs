@@ -5,7 +5,8 @@
 //! semver check against [`baseline`], stopping at the first failure and naming it. Every step
 //! finds the cargo tools of the setup first on `PATH`, and builds without incremental caches.
 //! After setup and after every step it prints the build directory's size and the free space
-//! on its disk (`disk`, Unix).
+//! on its disk (`disk`, Unix); with less than [`SEMVER_ROOM`] free before the semver step, it
+//! first removes the earlier steps' builds ([`MAKE_ROOM`]).
 //!
 //! The release checks: `features` builds `qyvo` with each feature alone and with none
 //! (cargo-hack); `deny` checks licences, bans, duplicate versions and sources (cargo-deny,
@@ -219,15 +220,25 @@ pub fn test(root: &Path, runner: &mut dyn Runner) -> Result<(), TestError> {
         let packages = promised(|manifest| git(&["show", &format!("{}:{manifest}", baseline.rev)]));
         (baseline, packages)
     });
-    test_with(root, runner, baseline, &Host::probe(), &cargo_home())
+    let free = || free_space(root);
+    test_with(root, runner, baseline, &Host::probe(), &cargo_home(), &free)
 }
 
+/// Below this much free disk, the semver step first removes the earlier steps' builds
+/// ([`MAKE_ROOM`]): its four target directories took 2.3 GiB in a clean run.
+pub const SEMVER_ROOM: u64 = 4 << 30;
+
+/// Removes the earlier steps' builds (`target/debug`), which the semver step does not use.
+pub const MAKE_ROOM: &[&str] = &["clean", "--profile", "dev"];
+
+/// [`test`] with its probes given: the servers' host, cargo's home, and the free disk.
 fn test_with(
     root: &Path,
     runner: &mut dyn Runner,
     baseline: Option<(Baseline, Vec<&str>)>,
     host: &Host,
     cargo_home: &Path,
+    free: &dyn Fn() -> Option<u64>,
 ) -> Result<(), TestError> {
     setup::setup(root, runner)?;
     servers::install(root, runner, host)?;
@@ -245,9 +256,7 @@ fn test_with(
             Invocation::new(program, args.iter().copied(), root),
             |inv, (name, value)| inv.env(name, value),
         );
-        let ran = runner.run(&with_path(invocation));
-        report_disk(root, step);
-        ran.map_err(|source| TestError::Step { step, source })?;
+        run_step(runner, root, step, &with_path(invocation))?;
     }
     let Some((baseline, packages)) = baseline else {
         eprintln!("semver: not checked: no release tag and no earlier version to compare with");
@@ -262,12 +271,41 @@ fn test_with(
     if packages.is_empty() {
         return Ok(());
     }
-    let ran = runner.run(&with_path(semver_step(root, &baseline, &packages)));
-    report_disk(root, "semver");
-    ran.map_err(|source| TestError::Step {
-        step: "semver",
-        source,
-    })
+    if free().is_some_and(|free| free < SEMVER_ROOM) {
+        eprintln!(
+            "disk: less than {} GiB free, and the semver step needs about 2.3: removing the \
+             earlier steps' builds, which it does not use",
+            SEMVER_ROOM >> 30
+        );
+        let clean = Invocation::new("cargo", MAKE_ROOM.iter().copied(), root);
+        run_step(runner, root, "make room", &with_path(clean))?;
+    }
+    let semver = semver_step(root, &baseline, &packages);
+    run_step(runner, root, "semver", &with_path(semver))
+}
+
+/// Runs one step and reports the disk after it, failed or not.
+fn run_step(
+    runner: &mut dyn Runner,
+    root: &Path,
+    step: &'static str,
+    invocation: &Invocation,
+) -> Result<(), TestError> {
+    let ran = runner.run(invocation);
+    report_disk(root, step);
+    ran.map_err(|source| TestError::Step { step, source })
+}
+
+/// The free disk where the build directory is; `None` when not known.
+#[cfg(unix)]
+fn free_space(root: &Path) -> Option<u64> {
+    crate::disk::free(&crate::disk::target_dir(root))
+}
+
+/// The free disk where the build directory is: not measured off Unix.
+#[cfg(not(unix))]
+fn free_space(_root: &Path) -> Option<u64> {
+    None
 }
 
 /// Prints the build directory's size and the free space left after `step`: a run that fills
@@ -372,8 +410,13 @@ mod tests {
         }
     }
 
-    /// Runs every step against baseline `abc123` for `packages`, failing none.
-    fn run_all(root: &Path, packages: Vec<&str>) -> Recorder {
+    /// Free disk enough for every step.
+    fn plenty() -> Option<u64> {
+        Some(SEMVER_ROOM * 4)
+    }
+
+    /// Runs every step against baseline `abc123` for `packages` with `free` disk, failing none.
+    fn run_all(root: &Path, packages: Vec<&str>, free: &dyn Fn() -> Option<u64>) -> Recorder {
         let mut recorder = Recorder {
             ran: Vec::new(),
             fail_on: "never",
@@ -382,14 +425,22 @@ mod tests {
             rev: "abc123".into(),
             why: "test",
         };
-        test_with(root, &mut recorder, Some((base, packages)), &READY, root).unwrap();
+        test_with(
+            root,
+            &mut recorder,
+            Some((base, packages)),
+            &READY,
+            root,
+            free,
+        )
+        .unwrap();
         recorder
     }
 
     #[test]
     fn runs_every_step_in_order() {
         let root = tempfile::tempdir().unwrap();
-        let recorder = run_all(root.path(), vec!["qyvo", "qyvo-mock"]);
+        let recorder = run_all(root.path(), vec!["qyvo", "qyvo-mock"], &plenty);
         let without_path: Vec<String> = recorder
             .ran
             .iter()
@@ -449,7 +500,16 @@ mod tests {
             ran: Vec::new(),
             fail_on: "clippy",
         };
-        let err = test_with(root.path(), &mut recorder, None, &READY, root.path()).unwrap_err();
+        let unknown = || None;
+        let err = test_with(
+            root.path(),
+            &mut recorder,
+            None,
+            &READY,
+            root.path(),
+            &unknown,
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "step `clippy` failed");
         assert_eq!(
             recorder.ran.last().map(|l| l.contains("clippy")),
@@ -502,12 +562,33 @@ mod tests {
     }
 
     #[test]
+    fn a_short_disk_makes_room_before_semver_and_an_unknown_one_does_not() {
+        let commands = |free: &dyn Fn() -> Option<u64>| {
+            let root = tempfile::tempdir().unwrap();
+            let ran = run_all(root.path(), vec!["qyvo"], free).ran;
+            ran.iter()
+                .rev()
+                .take(2)
+                .map(|line| {
+                    line.split_once(" cargo ")
+                        .map_or(line.clone(), |(_, c)| c.to_owned())
+                })
+                .collect::<Vec<String>>()
+        };
+        let short = commands(&|| Some(SEMVER_ROOM - 1));
+        assert_eq!(short[1], MAKE_ROOM.join(" "));
+        assert!(short[0].starts_with("semver-checks "), "{short:?}");
+        let unknown = commands(&|| None);
+        assert!(unknown[1].starts_with("publish "), "{unknown:?}");
+    }
+
+    #[test]
     fn only_crates_published_at_the_baseline_are_checked() {
         assert_eq!(promised(|_| None), Vec::<&str>::new());
         let published = |_: &str| Some("[package]\npublish = true\n".to_owned());
         assert_eq!(promised(published), ["qyvo", "qyvo-mock"]);
         let root = tempfile::tempdir().unwrap();
-        let recorder = run_all(root.path(), vec!["qyvo"]);
+        let recorder = run_all(root.path(), vec!["qyvo"], &plenty);
         let semver = recorder.ran.last().unwrap();
         assert!(semver.ends_with("cargo semver-checks check-release --package qyvo --all-features --baseline-rev abc123"), "{semver}");
     }

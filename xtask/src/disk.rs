@@ -29,16 +29,27 @@ impl Usage {
     /// ```
     #[must_use]
     pub fn of(dir: &Path) -> Self {
-        // The block count is 32-bit on some Unix systems, 64-bit on Linux.
-        #[allow(clippy::useless_conversion)]
-        let free = nix::sys::statvfs::statvfs(dir).ok().map(|stat| {
-            u64::from(stat.blocks_available()).saturating_mul(u64::from(stat.fragment_size()))
-        });
         Self {
             used: occupied(dir, &mut HashSet::new()),
-            free,
+            free: free(dir),
         }
     }
+}
+
+/// Bytes left for an unprivileged process on the file system of `path`, or of its nearest
+/// existing ancestor (a build directory that does not exist yet); `None` when not known.
+///
+/// ```
+/// assert!(xtask::disk::free(&std::env::temp_dir().join("not-yet/made")).is_some());
+/// ```
+#[must_use]
+pub fn free(path: &Path) -> Option<u64> {
+    let stat = path
+        .ancestors()
+        .find_map(|dir| nix::sys::statvfs::statvfs(dir).ok())?;
+    // The block count is 32-bit on some Unix systems, 64-bit on Linux.
+    #[allow(clippy::useless_conversion)]
+    Some(u64::from(stat.blocks_available()).saturating_mul(u64::from(stat.fragment_size())))
 }
 
 /// Bytes under `dir`, counting each inode once (cargo hard-links test binaries into place).
